@@ -1,0 +1,64 @@
+# The two commands a new user needs:  make demo  (the local pipeline on samples/)  and  make test  (the suite).
+# Both bootstrap .venv on first use. Nothing here needs AWS credentials or Docker.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The SAM CLI pins its own boto3, so it lives in a venv of its own (used by `make build` and the artifact test).
+SAM_VENV  := .venv-sam
+SAM       := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+SAM_CLI_VERSION := 1.170.0
+
+.PHONY: setup demo test test-fast lint build validate bench chaos up clean schemas
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[local,dev]"
+	touch $@
+
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet "aws-sam-cli==$(SAM_CLI_VERSION)"
+	touch $@
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/docproc run samples/
+
+test: $(STAMP) $(SAM_STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" DOCPROC_SAM="$(CURDIR)/$(SAM)" $(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not e2e and not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/mypy
+
+build: $(SAM_STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM) build
+
+validate: $(SAM_STAMP)
+	$(SAM) validate --lint
+
+schemas: $(STAMP)
+	$(BIN)/python -m docproc.contract schemas
+
+bench: $(STAMP)
+	$(BIN)/docproc bench
+
+chaos: $(STAMP)
+	$(BIN)/docproc bench --chaos
+
+up: $(STAMP)
+	$(BIN)/docproc local up
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache .docproc build dist *.egg-info

@@ -1,0 +1,133 @@
+"""The event contract: the ``detail`` of the events docproc publishes on its EventBridge bus (source ``docproc``).
+
+``schemas/*.json`` are generated from these models (``python -m docproc.contract schemas``) and a test
+checks the committed files against them. Bump ``SCHEMA_VERSION`` (and the file names' ``vN``) on any change
+that is not purely additive. Events carry insights and references, never the document text.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from docproc.models import (
+    Agreement,
+    AmountMention,
+    DateMention,
+    Identifier,
+    MissingPart,
+    Party,
+    SourceObject,
+    TokenUsage,
+    WireModel,
+)
+
+EVENT_SOURCE = "docproc"
+PROCESSED = "Document Processed"
+FAILED = "Document Processing Failed"
+SCHEMA_VERSION = "1.0"
+
+
+class KeyFields(WireModel):
+    dates: list[DateMention] = Field(default_factory=list)
+    amounts: list[AmountMention] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    identifiers: list[Identifier] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
+    key_phrases: list[str] = Field(default_factory=list)
+
+
+class DocumentProcessed(WireModel):
+    """Detail of a ``Document Processed`` event."""
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    event_id: str = Field(description="Stable per document, generation and status: de-duplicate on it")
+    document_id: str
+    generation: int = Field(ge=1, description="Increases with each deliberate re-processing")
+    status: Literal["COMPLETED"] = "COMPLETED"
+    source: SourceObject
+    format: str
+    media_type: str
+    domain: str | None = Field(description="Classified domain; null when classification is missing")
+    domain_confidence: float | None = None
+    document_type: str | None = Field(description="From extraction; null when extraction is missing")
+    title: str | None = None
+    summary: str | None = None
+    language: str | None = None
+    fields: KeyFields | None = None
+    agreement: Agreement
+    confidence: float = Field(ge=0, le=1)
+    partial: bool = Field(description="True when one branch failed; `missing` says which and why")
+    missing: list[MissingPart] = Field(default_factory=list)
+    usage: TokenUsage | None = None
+    model_ids: dict[str, str] = Field(default_factory=dict)
+    result_uri: str = Field(description="s3:// URI of the full result JSON")
+    text_uri: str = Field(description="s3:// URI of the extracted text")
+    completed_at: datetime
+
+
+class FailedSource(WireModel):
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int | None = None
+
+
+class DocumentProcessingFailed(WireModel):
+    """Detail of a ``Document Processing Failed`` event."""
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    event_id: str
+    document_id: str
+    generation: int = Field(ge=1)
+    status: Literal["FAILED"] = "FAILED"
+    source: FailedSource
+    reason_code: str = Field(description="See docproc.errors.ReasonCode")
+    error_type: str = Field(description="The error class or Step Functions error name")
+    message: str
+    attempts: int = Field(ge=1)
+    dead_lettered: bool = Field(description="True when retries ran out and a reprocess request is in the DLQ")
+    failed_at: datetime
+
+
+SCHEMA_FILES: dict[str, type[WireModel]] = {
+    "document-processed.v1.json": DocumentProcessed,
+    "document-processing-failed.v1.json": DocumentProcessingFailed,
+}
+
+
+def json_schema(model: type[WireModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(by_alias=True, mode="serialization")
+    detail_type = PROCESSED if model is DocumentProcessed else FAILED
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://docproc.dev/schemas/{next(k for k, v in SCHEMA_FILES.items() if v is model)}",
+        "x-event-source": EVENT_SOURCE,
+        "x-detail-type": detail_type,
+        **schema,
+    }
+
+
+def render(model: type[WireModel]) -> str:
+    return json.dumps(json_schema(model), indent=2, sort_keys=True) + "\n"
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in SCHEMA_FILES.items():
+        path = folder / name
+        path.write_text(render(model), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # python -m docproc.contract schemas
+    for path in write_schemas(Path(sys.argv[1] if len(sys.argv) > 1 else "schemas")):
+        print(path)

@@ -1,0 +1,151 @@
+"""Named domain exceptions.
+
+The state machine's ``Retry`` and ``Catch`` match these by *class name* (Lambda reports the class name as
+``errorType``), so the names are part of the contract with ``statemachine/document_pipeline.asl.json``:
+
+* subclasses of :class:`TransientError` are listed once in the ASL's retry policy and retried with
+  backoff and jitter; when retries run out the document is requeued through SQS with a delay;
+* subclasses of :class:`PermanentError` are never retried: the document fails at once with the
+  class's ``reason_code``.
+
+Never match on message text; add a class instead.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ReasonCode(StrEnum):
+    """Why a document (or one branch of it) did not complete. Stable: subscribers switch on these."""
+
+    UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
+    EMPTY_DOCUMENT = "EMPTY_DOCUMENT"
+    CORRUPT_DOCUMENT = "CORRUPT_DOCUMENT"
+    ENCRYPTED_DOCUMENT = "ENCRYPTED_DOCUMENT"
+    DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+    NO_TEXT_CONTENT = "NO_TEXT_CONTENT"
+    SOURCE_NOT_FOUND = "SOURCE_NOT_FOUND"
+    MODEL_OUTPUT_INVALID = "MODEL_OUTPUT_INVALID"
+    MODEL_REQUEST_INVALID = "MODEL_REQUEST_INVALID"
+    RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class DocprocError(Exception):
+    """Base of every error the pipeline raises on purpose."""
+
+    reason_code: ReasonCode = ReasonCode.INTERNAL_ERROR
+    retryable: bool = False
+
+
+# --- permanent: the same input will fail the same way, so fail at once --------------------------------------------
+
+
+class PermanentError(DocprocError):
+    retryable = False
+
+
+class UnsupportedDocumentType(PermanentError):
+    reason_code = ReasonCode.UNSUPPORTED_TYPE
+
+
+class EmptyDocument(PermanentError):
+    reason_code = ReasonCode.EMPTY_DOCUMENT
+
+
+class CorruptDocument(PermanentError):
+    reason_code = ReasonCode.CORRUPT_DOCUMENT
+
+
+class EncryptedDocument(PermanentError):
+    reason_code = ReasonCode.ENCRYPTED_DOCUMENT
+
+
+class DocumentTooLarge(PermanentError):
+    reason_code = ReasonCode.DOCUMENT_TOO_LARGE
+
+
+class NoTextContent(PermanentError):
+    """The file parsed, but holds no extractable text (a scanned image without a text layer, say)."""
+
+    reason_code = ReasonCode.NO_TEXT_CONTENT
+
+
+class SourceObjectNotFound(PermanentError):
+    reason_code = ReasonCode.SOURCE_NOT_FOUND
+
+
+class ModelOutputInvalid(PermanentError):
+    """The model's answer failed schema validation, also after the repair attempt."""
+
+    reason_code = ReasonCode.MODEL_OUTPUT_INVALID
+
+
+class ModelRequestInvalid(PermanentError):
+    """The model rejected the request itself (validation error, unknown model or endpoint, access denied)."""
+
+    reason_code = ReasonCode.MODEL_REQUEST_INVALID
+
+
+# --- transient: worth another try later ----------------------------------------------------------------------------
+
+
+class TransientError(DocprocError):
+    retryable = True
+
+
+class ModelThrottled(TransientError):
+    """Bedrock or SageMaker answered 429 / ThrottlingException."""
+
+
+class ModelUnavailable(TransientError):
+    """The model service answered 5xx or the endpoint is not ready."""
+
+
+class ModelTimeout(TransientError):
+    """The call to the model timed out or the connection failed."""
+
+
+class StorageThrottled(TransientError):
+    """S3 SlowDown / 503, or DynamoDB throttling."""
+
+
+#: Error names the state machine retries (kept in step with the ASL by tests/unit/test_statemachine.py).
+TRANSIENT_ERROR_NAMES: tuple[str, ...] = tuple(
+    cls.__name__ for cls in (ModelThrottled, ModelUnavailable, ModelTimeout, StorageThrottled)
+)
+PERMANENT_ERROR_NAMES: tuple[str, ...] = tuple(
+    cls.__name__
+    for cls in (
+        UnsupportedDocumentType,
+        EmptyDocument,
+        CorruptDocument,
+        EncryptedDocument,
+        DocumentTooLarge,
+        NoTextContent,
+        SourceObjectNotFound,
+        ModelOutputInvalid,
+        ModelRequestInvalid,
+    )
+)
+
+
+def reason_for_error_name(error_name: str) -> tuple[ReasonCode, bool]:
+    """Map an ASL error name (``$.error.Error``) to ``(reason code, retryable)``.
+
+    Unknown names (``States.Timeout``, ``Lambda.ServiceException``, a crash's ``Runtime.ExitError`` …) are
+    treated as transient: another attempt is cheap, and the attempt bound keeps it finite.
+    """
+    for cls in _all_subclasses(DocprocError):
+        if cls.__name__ == error_name:
+            return cls.reason_code, cls.retryable
+    return ReasonCode.INTERNAL_ERROR, True
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    out: list[type] = []
+    for sub in cls.__subclasses__():
+        out.append(sub)
+        out.extend(_all_subclasses(sub))
+    return out

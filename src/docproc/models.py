@@ -1,0 +1,271 @@
+"""Pydantic models for every step's input and output.
+
+On the wire (execution input, state payloads, DynamoDB, events) fields are camelCase; in Python they are
+snake_case. Dump with :func:`dump` so aliases and JSON types are always used.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """The JSON form used on the wire: camelCase keys, ISO timestamps, no ``None`` noise."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Domain(StrEnum):
+    LEGAL = "legal"
+    MEDICAL = "medical"
+    FINANCIAL = "financial"
+    TECHNICAL = "technical"
+    HR = "hr"
+    GENERAL = "general"
+
+
+class DocumentStatus(StrEnum):
+    QUEUED = "QUEUED"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+TERMINAL_STATUSES = frozenset({DocumentStatus.COMPLETED, DocumentStatus.FAILED})
+
+
+# --- identity and execution input -----------------------------------------------------------------------------------
+
+
+class DocumentRef(WireModel):
+    """Which object version a document is. ``document_id`` is derived from bucket, key and version (or etag)."""
+
+    document_id: str
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int | None = None
+    event_time: datetime | None = None
+
+
+class LeaseRef(WireModel):
+    """The in-flight slot an execution holds (back-pressure); released at the end of every path."""
+
+    slot: str
+    expires_at: int
+
+
+class PipelineInput(WireModel):
+    """The state machine's execution input, written by the ingest function."""
+
+    document: DocumentRef
+    generation: int = 1
+    attempt: int = 1
+    queued_at: datetime
+    lease: LeaseRef
+
+
+# --- prepare -------------------------------------------------------------------------------------------------------
+
+
+class SourceObject(WireModel):
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int
+    content_type: str | None = None
+    last_modified: datetime | None = None
+
+
+class TextRef(WireModel):
+    uri: str
+    chars: int
+    pages: int | None = None
+    sha256: str
+
+
+class PreparedDocument(WireModel):
+    source: SourceObject
+    format: str
+    media_type: str
+    text: TextRef
+    warnings: list[str] = Field(default_factory=list)
+    duration_ms: int
+
+
+class PrepareInput(WireModel):
+    document: DocumentRef
+
+
+# --- extraction (Bedrock) ------------------------------------------------------------------------------------------
+
+
+MAX_ITEMS = 25  # per list in an extraction: keeps records and events small
+
+
+class DateMention(WireModel):
+    value: str = Field(description="ISO 8601 date (YYYY-MM-DD), or YYYY-MM / YYYY when only that is known")
+    text: str = Field(description="The date as written in the document")
+
+
+class AmountMention(WireModel):
+    value: float
+    currency: str | None = Field(default=None, description="ISO 4217 code when known")
+    text: str
+
+
+class Party(WireModel):
+    name: str
+    role: str | None = None
+
+
+class Identifier(WireModel):
+    kind: str = Field(description="What the identifier is: invoice number, case number, policy number, URL, ...")
+    value: str
+
+
+class Extraction(WireModel):
+    """What the Bedrock tool returns. Its JSON Schema is the tool's ``inputSchema``."""
+
+    document_type: str = Field(
+        max_length=80, description="Kind of document: invoice, contract, resume, discharge summary, ..."
+    )
+    title: str = Field(max_length=300)
+    summary: str = Field(max_length=2000, description="Two or three sentences, in the document's language")
+    language: str = Field(min_length=2, max_length=8, description="ISO 639-1 code of the main language")
+    domain_hint: Domain = Field(description="Which business domain the document belongs to")
+    dates: list[DateMention] = Field(default_factory=list, max_length=MAX_ITEMS)
+    amounts: list[AmountMention] = Field(default_factory=list, max_length=MAX_ITEMS)
+    parties: list[Party] = Field(default_factory=list, max_length=MAX_ITEMS)
+    identifiers: list[Identifier] = Field(default_factory=list, max_length=MAX_ITEMS)
+    emails: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
+    key_phrases: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class TokenUsage(WireModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ExtractionResult(WireModel):
+    extraction: Extraction
+    model_id: str
+    usage: TokenUsage
+    duration_ms: int
+    input_chars: int
+    input_truncated: bool = False
+    repaired: bool = False
+
+
+# --- classification (SageMaker) ------------------------------------------------------------------------------------
+
+
+class ClassificationResult(WireModel):
+    domain: str
+    confidence: float
+    scores: dict[str, float]
+    endpoint_name: str
+    duration_ms: int
+    input_chars: int
+    input_truncated: bool = False
+
+
+# --- branch outcomes and merge -------------------------------------------------------------------------------------
+
+
+class StepError(BaseModel):
+    """What a ``Catch`` puts at its ``ResultPath``: ``{"Error": ..., "Cause": ...}``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    Error: str
+    Cause: str | None = None
+
+
+class BranchInput(WireModel):
+    document: DocumentRef
+    prepared: PreparedDocument
+
+
+class ExtractionBranch(WireModel):
+    status: Literal["SUCCEEDED", "FAILED"]
+    result: ExtractionResult | None = None
+    error: StepError | None = None
+
+
+class ClassificationBranch(WireModel):
+    status: Literal["SUCCEEDED", "FAILED"]
+    result: ClassificationResult | None = None
+    error: StepError | None = None
+
+
+class MissingPart(WireModel):
+    part: Literal["extraction", "classification"]
+    reason_code: str
+    message: str
+
+
+class Agreement(WireModel):
+    """Whether the two branches agree on the kind of document."""
+
+    agrees: bool | None
+    classified_domain: str | None = None
+    extracted_domain: str | None = None
+    document_type: str | None = None
+
+
+class Timings(WireModel):
+    prepare_ms: int | None = None
+    extract_ms: int | None = None
+    classify_ms: int | None = None
+    total_ms: int | None = None
+
+
+class ErrorInfo(WireModel):
+    reason_code: str
+    error_type: str
+    message: str
+    stage: str | None = None
+
+
+class InsightRecord(WireModel):
+    """One record per document: the DynamoDB item (minus typing) and the result JSON in S3."""
+
+    document_id: str
+    status: DocumentStatus
+    generation: int
+    attempt: int
+    execution_name: str | None = None
+    source: SourceObject | DocumentRef
+    format: str | None = None
+    media_type: str | None = None
+    classification: ClassificationResult | None = None
+    extraction: ExtractionResult | None = None
+    agreement: Agreement | None = None
+    confidence: float | None = None
+    partial: bool = False
+    missing: list[MissingPart] = Field(default_factory=list)
+    model_ids: dict[str, str] = Field(default_factory=dict)
+    usage: TokenUsage | None = None
+    timings: Timings | None = None
+    text_uri: str | None = None
+    result_uri: str | None = None
+    error: ErrorInfo | None = None
+    queued_at: datetime | None = None
+    completed_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,43 @@
+"""Settings read from the Lambda environment (set by template.yaml). Built per invocation: cheap and test-friendly."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    results_table: str = Field("", alias="RESULTS_TABLE")
+    lease_table: str = Field("", alias="LEASE_TABLE")
+    artifacts_bucket: str = Field("", alias="ARTIFACTS_BUCKET")
+    state_machine_arn: str = Field("", alias="STATE_MACHINE_ARN")
+    intake_queue_url: str = Field("", alias="INTAKE_QUEUE_URL")
+    input_prefix: str = Field("", alias="INPUT_PREFIX")
+    max_in_flight: int = Field(20, alias="MAX_IN_FLIGHT", ge=1)
+    lease_seconds: int = Field(960, alias="LEASE_SECONDS", ge=60)
+    max_document_bytes: int = Field(50 * 1024 * 1024, alias="MAX_DOCUMENT_BYTES", ge=1)
+    max_pdf_pages: int = Field(300, alias="MAX_PDF_PAGES", ge=1)
+    max_model_input_chars: int = Field(60_000, alias="MAX_MODEL_INPUT_CHARS", ge=1_000)
+    bedrock_model_id: str = Field("", alias="BEDROCK_MODEL_ID")
+    classifier_endpoint_name: str = Field("", alias="CLASSIFIER_ENDPOINT_NAME")
+    classifier_request_format: str = Field("hf", alias="CLASSIFIER_REQUEST_FORMAT")
+    classifier_response_format: str = Field("auto", alias="CLASSIFIER_RESPONSE_FORMAT")
+    max_attempts: int = Field(3, alias="MAX_ATTEMPTS", ge=1)
+    requeue_base_delay_seconds: int = Field(30, alias="REQUEUE_BASE_DELAY_SECONDS", ge=0, le=900)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env: dict[str, Any] = dict(os.environ if environ is None else environ)
+        return cls.model_validate({k: v for k, v in env.items() if k in _ALIASES})
+
+    def require(self, *names: str) -> Settings:
+        missing = [n for n in names if not getattr(self, n)]
+        if missing:
+            aliases = [self.model_fields[n].alias for n in missing]
+            raise RuntimeError(f"missing environment variables: {', '.join(str(a) for a in aliases)}")
+        return self
+
+
+_ALIASES = {f.alias for f in Settings.model_fields.values()}
