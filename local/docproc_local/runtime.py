@@ -1,0 +1,105 @@
+"""The whole local pipeline in one process: the model stand-ins plus the embedded AWS deploying template.yaml."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from docproc_local.client import StackClient
+
+REPO = Path(__file__).resolve().parents[2]
+STATE_FILE = Path(".docproc") / "local.json"
+
+
+def default_template() -> Path:
+    """./template.yaml when run from a checkout, else the one next to this package (editable install)."""
+    here = Path.cwd() / "template.yaml"
+    return here if here.is_file() else REPO / "template.yaml"
+
+
+class LocalRuntime:
+    """Stand-ins for Bedrock and SageMaker + ``LocalCloud``; hands out a :class:`StackClient`.
+
+    Handler code has no local branch: the stand-ins are reached through the standard
+    ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` / ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` settings.
+    """
+
+    def __init__(
+        self,
+        *,
+        template: Path | None = None,
+        port: int = 0,
+        parameters: dict[str, str] | None = None,
+        faults: dict[str, Any] | None = None,
+        classifier_format: str = "hf",
+        verbose: bool = False,
+    ) -> None:
+        self.template = template or default_template()
+        self.port = port
+        self.parameters = dict(parameters or {})
+        self.faults = faults or {}
+        self.classifier_format = classifier_format
+        self.verbose = verbose
+        self.standins: Any = None
+        self.cloud: Any = None
+        self.client: StackClient | None = None
+        self.startup_seconds = 0.0
+
+    def start(self) -> StackClient:
+        from docproc_local.classifier.model import default_classifier
+        from docproc_local.cloud import LocalCloud
+        from docproc_local.standins.server import StandinServer
+
+        started = time.perf_counter()
+        classifier = default_classifier()
+        self.standins = StandinServer(
+            classify=classifier.predict_proba, response_format=self.classifier_format, faults=self.faults
+        )
+        self.standins.start()
+        self.parameters.setdefault("ClassifierResponseFormat", self.classifier_format)
+        env = {
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.standins.url,
+            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.standins.url,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "INFO" if self.verbose else "ERROR",
+        }
+        self.cloud = LocalCloud(template=self.template, parameters=self.parameters, port=self.port, env_overrides=env)
+        self.cloud.start()
+        self.client = StackClient(outputs=dict(self.cloud.outputs), endpoint_url=self.cloud.endpoint_url,
+                                  region=self.cloud.region)
+        self.startup_seconds = time.perf_counter() - started
+        return self.client
+
+    def stop(self) -> None:
+        if self.cloud is not None:
+            self.cloud.stop()
+        if self.standins is not None:
+            self.standins.stop()
+
+    def __enter__(self) -> StackClient:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def write_state(self, path: Path = STATE_FILE) -> Path:
+        """Where ``docproc events`` / ``reprocess`` / ``redrive`` find a running ``docproc local up``."""
+        assert self.client is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"endpointUrl": self.client.endpoint_url, "region": self.client.region,
+                                    "outputs": self.client.outputs, "pid": os.getpid()}, indent=2))
+        return path
+
+
+def client_from_state(path: Path = STATE_FILE) -> StackClient:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no running local stack found ({path} is missing): start one with `docproc local up`, "
+            "or pass --stack-name to talk to a stack in AWS"
+        )
+    state = json.loads(path.read_text())
+    return StackClient(outputs=state["outputs"], endpoint_url=state["endpointUrl"], region=state["region"])
