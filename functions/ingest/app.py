@@ -38,6 +38,7 @@ def _ingestor() -> Ingestor:
             lease_seconds=settings.lease_seconds,
         ),
         input_prefix=settings.input_prefix,
+        max_attempts=settings.max_attempts,
     )
 
 

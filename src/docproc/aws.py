@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ParamValidationError, ReadTimeoutError
 
 from docproc import errors
 
@@ -51,6 +51,8 @@ _REQUEST_INVALID = {"ValidationException", "ValidationError", "AccessDeniedExcep
 
 def model_error(exc: Exception, what: str) -> errors.DocprocError:
     """Translate a Bedrock / SageMaker client failure into the domain error the state machine matches on."""
+    if isinstance(exc, ParamValidationError):
+        return errors.ModelRequestInvalid(f"{what}: invalid request: {exc}")
     if isinstance(exc, ReadTimeoutError | ConnectionError):
         return errors.ModelTimeout(f"{what}: {type(exc).__name__}")
     if isinstance(exc, ClientError):
@@ -66,6 +68,10 @@ def model_error(exc: Exception, what: str) -> errors.DocprocError:
         if code in _REQUEST_INVALID or 400 <= status < 500:
             return errors.ModelRequestInvalid(f"{message}: {exc.response.get('Error', {}).get('Message', '')}")
     return errors.ModelUnavailable(f"{what}: {type(exc).__name__}")
+
+
+#: What a model call may raise that :func:`model_error` translates; anything else is a bug and propagates.
+MODEL_CALL_ERRORS = (ClientError, BotoCoreError)
 
 
 def storage_error(exc: ClientError, what: str) -> Exception:

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from docproc import errors
-from docproc.aws import model_error
+from docproc.aws import MODEL_CALL_ERRORS, model_error
 from docproc.models import ClassificationResult
 
 REQUEST_FORMATS = ("hf", "json", "text")
@@ -69,7 +69,7 @@ def classify(
             EndpointName=endpoint_name, ContentType=content_type, Accept="application/json", Body=body
         )
         raw = response["Body"].read()
-    except Exception as exc:
+    except MODEL_CALL_ERRORS as exc:
         raise model_error(exc, f"sagemaker invoke_endpoint {endpoint_name}") from exc
     try:
         payload = json.loads(raw)

@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from docproc import errors
-from docproc.aws import model_error
+from docproc.aws import MODEL_CALL_ERRORS, model_error
 from docproc.models import Extraction, ExtractionResult, TokenUsage
 
 TOOL_NAME = "record_document_insights"
@@ -137,7 +137,7 @@ def _converse(bedrock: Any, model_id: str, messages: list[dict[str, Any]]) -> di
             inferenceConfig={"maxTokens": MAX_OUTPUT_TOKENS, "temperature": 0.0},
             toolConfig=tool_config(),
         )
-    except Exception as exc:
+    except MODEL_CALL_ERRORS as exc:
         raise model_error(exc, f"bedrock converse {model_id}") from exc
 
 

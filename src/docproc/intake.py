@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 
 from docproc import ids
 from docproc.leases import LeasePool
-from docproc.models import DocumentRef, DocumentStatus, PipelineInput, dump, utcnow
+from docproc.models import DocumentRef, DocumentStatus, LeaseRef, PipelineInput, dump, utcnow
 from docproc.records import from_item
 
 ACTIVE = (DocumentStatus.QUEUED.value, DocumentStatus.PROCESSING.value)
@@ -38,12 +38,17 @@ class InvalidIntakeMessage(Exception):
     """The message is not something docproc can act on (poison): it fails and ends in the DLQ."""
 
 
+class IntakeStalled(Exception):
+    """A document's execution keeps ending without a record: fail the message so SQS dead-letters it."""
+
+
 class Outcome(StrEnum):
     STARTED = "STARTED"  # a new execution is running
     DUPLICATE = "DUPLICATE"  # this (generation, attempt) is already running or finished
     STALE = "STALE"  # the document has moved on (later attempt or generation)
     DEFERRED = "DEFERRED"  # no in-flight slot free: re-sent with a delay
     IGNORED = "IGNORED"  # not for us: outside the input prefix, or an S3 test event
+    TAKEN_OVER = "TAKEN_OVER"  # its execution died without finishing: the next attempt was started
 
 
 @dataclass(frozen=True)
@@ -72,28 +77,26 @@ def parse_intake_message(body: str) -> list[IntakeMessage]:
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidIntakeMessage(f"malformed docproc {command} message: {exc}") from exc
     if payload.get("source") == "aws.s3" and payload.get("detail-type") == "Object Created":
-        detail = payload.get("detail") or {}
-        obj = detail.get("object") or {}
+        detail = _mapping(payload.get("detail"), "detail")
+        obj = _mapping(detail.get("object"), "detail.object")
+        bucket = _mapping(detail.get("bucket"), "detail.bucket").get("name")
         return [
             _s3_message(
-                detail.get("bucket", {}).get("name"),
-                obj.get("key"),
-                obj.get("version-id"),
-                obj.get("etag"),
-                obj.get("size"),
-                payload.get("time"),
+                bucket, obj.get("key"), obj.get("version-id"), obj.get("etag"), obj.get("size"), payload.get("time")
             )
         ]
     if isinstance(payload.get("Records"), list):
         out = []
         for record in payload["Records"]:
-            s3 = record.get("s3") or {}
-            obj = s3.get("object") or {}
+            record = _mapping(record, "Records[]")
             if not str(record.get("eventName", "")).startswith("ObjectCreated"):
                 continue
+            s3 = _mapping(record.get("s3"), "Records[].s3")
+            obj = _mapping(s3.get("object"), "Records[].s3.object")
+            bucket = _mapping(s3.get("bucket"), "Records[].s3.bucket").get("name")
             out.append(
                 _s3_message(
-                    s3.get("bucket", {}).get("name"),
+                    bucket,
                     obj.get("key"),
                     obj.get("versionId"),
                     obj.get("eTag"),
@@ -110,26 +113,34 @@ def parse_intake_message(body: str) -> list[IntakeMessage]:
     )
 
 
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidIntakeMessage(f"malformed S3 event: {where} is {type(value).__name__}, not an object")
+    return value
+
+
 def _s3_message(bucket: Any, raw_key: Any, version_id: Any, etag: Any, size: Any, when: Any) -> IntakeMessage:
-    if not bucket or not raw_key:
-        raise InvalidIntakeMessage("S3 event without bucket name or object key")
-    key = unquote_plus(str(raw_key))  # S3 URL-encodes keys in notifications
+    if not isinstance(bucket, str) or not bucket or not isinstance(raw_key, str) or not raw_key:
+        raise InvalidIntakeMessage("malformed S3 event: no bucket name or object key")
+    key = unquote_plus(raw_key)  # S3 URL-encodes keys in notifications
     etag = str(etag).strip('"') if etag else None
     version = str(version_id) if version_id else None
     try:
-        doc_id = ids.document_id(str(bucket), key, version, etag)
-    except ValueError as exc:
-        raise InvalidIntakeMessage(str(exc)) from exc
+        doc_id = ids.document_id(bucket, key, version, etag)
+        size_bytes = int(size) if size is not None else None
+        event_time = datetime.fromisoformat(str(when).replace("Z", "+00:00")) if when else None
+    except (TypeError, ValueError) as exc:
+        raise InvalidIntakeMessage(f"malformed S3 event for s3://{bucket}/{key}: {exc}") from exc
     return IntakeMessage(
         "s3",
         DocumentRef(
             document_id=doc_id,
-            bucket=str(bucket),
+            bucket=bucket,
             key=key,
             version_id=version,
             etag=etag,
-            size=int(size) if size is not None else None,
-            event_time=datetime.fromisoformat(str(when).replace("Z", "+00:00")) if when else None,
+            size=size_bytes,
+            event_time=event_time,
         ),
     )
 
@@ -146,6 +157,7 @@ class Ingestor:
         intake_queue_url: str,
         leases: LeasePool,
         input_prefix: str = "",
+        max_attempts: int = 3,
         rng: random.Random | None = None,
     ) -> None:
         self._ddb = dynamodb
@@ -156,6 +168,7 @@ class Ingestor:
         self._queue_url = intake_queue_url
         self._leases = leases
         self._prefix = input_prefix
+        self._max_attempts = max_attempts
         self._rng = rng or random.Random()
 
     def ingest(self, message: IntakeMessage, raw_body: str) -> Outcome:
@@ -171,6 +184,8 @@ class Ingestor:
             self._defer(raw_body)
             return Outcome.DEFERRED
         lease, reused = acquired
+        if reused and self._execution_status(name) is not None:
+            return self._already_started(message, name, lease, reused, record)
         pipeline_input = PipelineInput(
             document=doc,
             generation=message.generation,
@@ -187,10 +202,59 @@ class Ingestor:
                 if not reused:
                     self._leases.release(lease, name)
                 raise
-            if not reused and not self._is_running(name):
-                self._leases.release(lease, name)
-            return Outcome.DUPLICATE
+            return self._already_started(message, name, lease, reused, record)
         return Outcome.STARTED
+
+    def _already_started(
+        self, message: IntakeMessage, name: str, lease: LeaseRef, reused: bool, record: dict[str, Any]
+    ) -> Outcome:
+        """An execution of this name exists: a duplicate, unless it died and left the record unfinished."""
+        status = self._execution_status(name)
+        if status in (None, "RUNNING"):
+            return Outcome.DUPLICATE
+        self._leases.release(lease, name)
+        if record.get("status") in ACTIVE:  # closed, yet its (generation, attempt) never reached a terminal record
+            return self._take_over(message, status)
+        return Outcome.DUPLICATE
+
+    def _take_over(self, message: IntakeMessage, status: str) -> Outcome:
+        """The execution ended (timed out, aborted, broke) without a terminal record: run the next attempt."""
+        doc = message.document
+        if message.attempt >= self._max_attempts:
+            raise IntakeStalled(
+                f"document {doc.document_id}: execution of attempt {message.attempt} ended {status} without a "
+                f"record and no attempts are left; the message goes to the DLQ after its receives run out"
+            )
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"documentId": {"S": doc.document_id}},
+                UpdateExpression="SET #s = :queued, attempt = :next, lastError = :why, updatedAt = :now "
+                "REMOVE executionName",
+                ConditionExpression="generation = :g AND attempt = :a AND #s IN (:queued, :processing)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":queued": {"S": "QUEUED"},
+                    ":processing": {"S": "PROCESSING"},
+                    ":g": {"N": str(message.generation)},
+                    ":a": {"N": str(message.attempt)},
+                    ":next": {"N": str(message.attempt + 1)},
+                    ":why": {"S": f"EXECUTION_{status}"},
+                    ":now": {"S": utcnow().isoformat()},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return Outcome.STALE
+            raise
+        retry = IntakeMessage("retry", doc, message.generation, message.attempt + 1)
+        self.ingest(
+            retry,
+            json.dumps(
+                {"docproc": "retry", "document": dump(doc), "generation": retry.generation, "attempt": retry.attempt}
+            ),
+        )
+        return Outcome.TAKEN_OVER
 
     def _claim_record(self, message: IntakeMessage) -> tuple[dict[str, Any], Outcome | None]:
         """The record for this message if it is the document's current (generation, attempt), else why not."""
@@ -215,35 +279,28 @@ class Ingestor:
                 if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
         elif message.kind == "reprocess":
-            try:
-                response = self._ddb.update_item(
-                    TableName=self._table,
-                    Key={"documentId": {"S": doc.document_id}},
-                    UpdateExpression="SET #s = :queued, generation = :next, attempt = :one, queuedAt = :now, "
-                    "updatedAt = :now REMOVE executionName, reasonCode, #e",
-                    ConditionExpression="attribute_not_exists(documentId) OR "
-                    "(generation = :from AND NOT #s IN (:queued, :processing))",
-                    ExpressionAttributeNames={"#s": "status", "#e": "error"},
-                    ExpressionAttributeValues={
-                        ":queued": {"S": "QUEUED"},
-                        ":processing": {"S": "PROCESSING"},
-                        ":next": {"N": str(message.generation)},
-                        ":from": {"N": str(message.generation - 1)},
-                        ":one": {"N": "1"},
-                        ":now": {"S": now},
-                    },
-                    ReturnValues="ALL_NEW",
-                )
-                return from_item(response["Attributes"]), None
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
+            started = self._start_generation(
+                message, "attribute_not_exists(documentId) OR (generation = :from AND NOT #s IN (:queued, :processing))"
+            )
+            if started is not None:
+                return started, None
         current = self._ddb.get_item(
             TableName=self._table, Key={"documentId": {"S": doc.document_id}}, ConsistentRead=True
         ).get("Item")
         if current is None:  # a retry for a record that is gone: treat as stale rather than resurrect it
             return {}, Outcome.STALE
         record = from_item(current)
+        if message.kind == "reprocess" and record.get("generation") == message.generation - 1:
+            # Still QUEUED/PROCESSING: allowed only if its execution died without finishing the record.
+            name = ids.execution_name(doc.document_id, int(record["generation"]), int(record["attempt"]))
+            if record.get("status") in ACTIVE and self._execution_status(name) not in (None, "RUNNING"):
+                started = self._start_generation(
+                    message,
+                    "generation = :from AND attempt = :a AND #s = :was",
+                    {":a": {"N": str(record["attempt"])}, ":was": {"S": str(record["status"])}},
+                )
+                if started is not None:
+                    return started, None
         same = record.get("generation") == message.generation and record.get("attempt") == message.attempt
         if same and record.get("status") in ACTIVE:
             return record, None
@@ -251,18 +308,53 @@ class Ingestor:
             return record, Outcome.DUPLICATE
         return record, Outcome.STALE
 
+    def _start_generation(
+        self, message: IntakeMessage, condition: str, extra_values: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """Move the record to ``message.generation``, attempt 1, QUEUED; None when ``condition`` does not hold."""
+        update = (
+            "SET #s = :queued, generation = :next, attempt = :one, queuedAt = :now, updatedAt = :now "
+            "REMOVE executionName, reasonCode, #e"
+        )
+        values = {
+            ":queued": {"S": "QUEUED"},
+            ":processing": {"S": "PROCESSING"},
+            ":next": {"N": str(message.generation)},
+            ":from": {"N": str(message.generation - 1)},
+            ":one": {"N": "1"},
+            ":now": {"S": utcnow().isoformat()},
+            **(extra_values or {}),
+        }
+        try:
+            response = self._ddb.update_item(
+                TableName=self._table,
+                Key={"documentId": {"S": message.document.document_id}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#s": "status", "#e": "error"},
+                ExpressionAttributeValues={k: v for k, v in values.items() if k in update or k in condition},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return from_item(response["Attributes"])
+
     def _defer(self, raw_body: str) -> None:
         """No slot free: put the same message back with a delay (does not count as a failed receive)."""
         self._sqs.send_message(
             QueueUrl=self._queue_url, MessageBody=raw_body, DelaySeconds=self._rng.randint(*DEFER_SECONDS)
         )
 
-    def _is_running(self, name: str) -> bool:
+    def _execution_status(self, name: str) -> str | None:
         arn = self._state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name
         try:
-            return self._sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
-        except ClientError:
-            return False
+            return str(self._sfn.describe_execution(executionArn=arn)["status"])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
+            raise
 
 
 def _attr(value: Any) -> dict[str, Any]:

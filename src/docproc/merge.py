@@ -23,6 +23,7 @@ from docproc.models import (
     Timings,
     WireModel,
     dump,
+    dump_event,
     utcnow,
 )
 from docproc.records import to_item
@@ -149,7 +150,7 @@ def merge(data: MergeInput, *, s3: Any, artifacts_bucket: str, now: datetime | N
         "application/json",
     )
     record.result_uri = result_uri
-    return MergeOutput(item=to_item(record), event=dump(processed_event(record)), result_uri=result_uri)
+    return MergeOutput(item=to_item(record), event=dump_event(processed_event(record)), result_uri=result_uri)
 
 
 def processed_event(record: InsightRecord) -> DocumentProcessed:

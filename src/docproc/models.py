@@ -23,6 +23,11 @@ def dump(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
+def dump_event(model: BaseModel) -> dict[str, Any]:
+    """An event ``detail``: like :func:`dump`, but explicit nulls stay (the schema requires those keys)."""
+    return model.model_dump(mode="json", by_alias=True)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

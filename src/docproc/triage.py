@@ -17,7 +17,17 @@ from typing import Any, Literal
 from docproc import errors, ids
 from docproc.contract import DocumentProcessingFailed, FailedSource
 from docproc.merge import error_message
-from docproc.models import DocumentRef, DocumentStatus, ErrorInfo, InsightRecord, StepError, WireModel, dump, utcnow
+from docproc.models import (
+    DocumentRef,
+    DocumentStatus,
+    ErrorInfo,
+    InsightRecord,
+    StepError,
+    WireModel,
+    dump,
+    dump_event,
+    utcnow,
+)
 from docproc.records import to_item
 
 MAX_SQS_DELAY = 900
@@ -118,5 +128,5 @@ def triage(
         dead_letter=retryable,
         message=reprocess_message(data.document, data.generation, final_reason),
         item=to_item(record),
-        event=dump(event),
+        event=dump_event(event),
     )

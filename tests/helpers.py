@@ -1,0 +1,265 @@
+"""Test helpers shared by the unit tests: tables built from template.yaml, sample events, small builders.
+
+Import as ``from helpers import ...`` (``tests/`` is on ``sys.path`` because ``tests/conftest.py`` lives there).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO / "template.yaml"
+EVENTS = Path(__file__).resolve().parent / "events"
+SCHEMAS = REPO / "schemas"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A YAML loader that keeps CloudFormation short-form tags (``!Ref``, ``!GetAtt``, ``!Sub``) as plain data."""
+
+
+def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        return {suffix: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {suffix: loader.construct_sequence(node, deep=True)}
+    return {suffix: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+@cache
+def template() -> dict[str, Any]:
+    """template.yaml as data; CloudFormation tags become ``{"Ref": ...}``-style dicts."""
+    return yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def resource_properties(logical_id: str) -> dict[str, Any]:
+    return template()["Resources"][logical_id]["Properties"]
+
+
+def _create_table_from_template(dynamodb: Any, logical_id: str, name: str) -> str:
+    """Create table ``name`` with the key schema, attributes, indexes and TTL that template.yaml declares."""
+    props = resource_properties(logical_id)
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if "GlobalSecondaryIndexes" in props:
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    dynamodb.create_table(**kwargs)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": ttl["Enabled"]}
+        )
+    return name
+
+
+def create_results_table(dynamodb: Any, name: str = "docproc-results") -> str:
+    return _create_table_from_template(dynamodb, "ResultsTable", name)
+
+
+def create_lease_table(dynamodb: Any, name: str = "docproc-leases") -> str:
+    return _create_table_from_template(dynamodb, "LeaseTable", name)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample event from ``tests/events/<name>.json``."""
+    return json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    return json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+
+
+def sqs_event(*bodies: str, queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:docproc-intake") -> dict[str, Any]:
+    """An SQS -> Lambda event with one record per body, shaped like the ones Lambda delivers."""
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": f"receipt-{i}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1767225600000",
+                    "SenderId": "AIDAEXAMPLE",
+                    "ApproximateFirstReceiveTimestamp": "1767225600001",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def valid_extraction(**overrides: Any) -> dict[str, Any]:
+    """A tool input that satisfies the extraction schema (camelCase, as the model sends it)."""
+    value: dict[str, Any] = {
+        "documentType": "invoice",
+        "title": "Amazon Web Services invoice",
+        "summary": "An AWS invoice for cloud services used in the billing period.",
+        "language": "en",
+        "domainHint": "financial",
+        "dates": [{"value": "2017-10-03", "text": "October 3, 2017"}],
+        "amounts": [{"value": 11.19, "currency": "USD", "text": "$11.19"}],
+        "parties": [{"name": "Amazon Web Services, Inc.", "role": "seller"}],
+        "identifiers": [{"kind": "invoice number", "value": "123456789"}],
+        "emails": [],
+        "keyPhrases": ["cloud services", "billing period"],
+    }
+    value.update(overrides)
+    return value
+
+
+def converse_response(
+    content: list[dict[str, Any]], *, input_tokens: int = 100, output_tokens: int = 20
+) -> dict[str, Any]:
+    """A Bedrock Converse response (valid against the API model, as botocore's Stubber requires)."""
+    return {
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": "tool_use" if any("toolUse" in block for block in content) else "end_turn",
+        "usage": {
+            "inputTokens": input_tokens,
+            "outputTokens": output_tokens,
+            "totalTokens": input_tokens + output_tokens,
+        },
+        "metrics": {"latencyMs": 321},
+    }
+
+
+def tool_use(tool_input: Any, *, tool_use_id: str = "tooluse_1", name: str = "record_document_insights") -> dict:
+    return {"toolUse": {"toolUseId": tool_use_id, "name": name, "input": tool_input}}
+
+
+# --- step payloads, in their wire (camelCase) form -----------------------------------------------------------------
+
+DOCUMENT_ID = "0f3c2a9e8b7d6c5f4e3d2c1b0a998877"
+QUEUED_AT = "2026-01-15T10:21:08+00:00"
+
+
+def document_ref(**overrides: Any) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "documentId": DOCUMENT_ID,
+        "bucket": "docproc-input",
+        "key": "incoming/invoice2data-aws.pdf",
+        "versionId": "IYV3p45BT0ac8hjHg1houSdS1a.Mc8cE",
+        "etag": "b1946ac92492d2347c6235b4d2611184",
+        "size": 154526,
+        "eventTime": "2026-01-15T10:21:07+00:00",
+    }
+    value.update(overrides)
+    return value
+
+
+def prepared_document(artifacts_bucket: str = "docproc-artifacts", **overrides: Any) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "source": {
+            "bucket": "docproc-input",
+            "key": "incoming/invoice2data-aws.pdf",
+            "versionId": "IYV3p45BT0ac8hjHg1houSdS1a.Mc8cE",
+            "etag": "b1946ac92492d2347c6235b4d2611184",
+            "size": 154526,
+            "contentType": "application/pdf",
+            "lastModified": "2026-01-15T10:21:07+00:00",
+        },
+        "format": "pdf",
+        "mediaType": "application/pdf",
+        "text": {
+            "uri": f"s3://{artifacts_bucket}/text/{DOCUMENT_ID}.txt",
+            "chars": 1834,
+            "pages": 1,
+            "sha256": "0" * 64,
+        },
+        "warnings": [],
+        "durationMs": 412,
+    }
+    value.update(overrides)
+    return value
+
+
+def extraction_result(**overrides: Any) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "extraction": valid_extraction(),
+        "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+        "usage": {"inputTokens": 812, "outputTokens": 97, "totalTokens": 909},
+        "durationMs": 2310,
+        "inputChars": 1834,
+        "inputTruncated": False,
+        "repaired": False,
+    }
+    value.update(overrides)
+    return value
+
+
+def classification_result(domain: str = "financial", confidence: float = 0.8, **overrides: Any) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "domain": domain,
+        "confidence": confidence,
+        "scores": {domain: confidence, "general": round(1 - confidence, 4)},
+        "endpointName": "docproc-domain-classifier",
+        "durationMs": 95,
+        "inputChars": 1834,
+        "inputTruncated": False,
+    }
+    value.update(overrides)
+    return value
+
+
+def lambda_error_cause(error_type: str, message: str) -> str:
+    """The ``Cause`` a Catch records for a Lambda function that raised: a JSON string."""
+    return json.dumps(
+        {"errorMessage": message, "errorType": error_type, "requestId": str(uuid.uuid4()), "stackTrace": []}
+    )
+
+
+def failed_branch(error_type: str, message: str = "it failed") -> dict[str, Any]:
+    """A branch's result after its Catch and the ``...Failed`` Pass state."""
+    return {"status": "FAILED", "error": {"Error": error_type, "Cause": lambda_error_cause(error_type, message)}}
+
+
+def merge_input(
+    *,
+    extraction: dict[str, Any] | None = None,
+    classification: dict[str, Any] | None = None,
+    artifacts_bucket: str = "docproc-artifacts",
+    generation: int = 1,
+    attempt: int = 1,
+) -> dict[str, Any]:
+    """The Merge state's Parameters, filled in as Step Functions would."""
+    return {
+        "document": document_ref(),
+        "generation": generation,
+        "attempt": attempt,
+        "queuedAt": QUEUED_AT,
+        "executionName": f"{DOCUMENT_ID}-g{generation}-a{attempt}",
+        "startedAt": "2026-01-15T10:21:09.123Z",
+        "prepared": prepared_document(artifacts_bucket),
+        "extraction": extraction or {"status": "SUCCEEDED", "result": extraction_result()},
+        "classification": classification or {"status": "SUCCEEDED", "result": classification_result()},
+    }
+
+
+def triage_input(error: str, cause: str | None = None, *, generation: int = 1, attempt: int = 1) -> dict[str, Any]:
+    """The Triage state's Parameters."""
+    return {
+        "document": document_ref(),
+        "generation": generation,
+        "attempt": attempt,
+        "queuedAt": QUEUED_AT,
+        "executionName": f"{DOCUMENT_ID}-g{generation}-a{attempt}",
+        "error": {"Error": error, "Cause": cause if cause is not None else lambda_error_cause(error, "it failed")},
+    }

@@ -1,0 +1,265 @@
+"""Merge: both branches into one record (DynamoDB item), the result JSON in S3, and the event detail."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from helpers import (
+    DOCUMENT_ID,
+    classification_result,
+    create_results_table,
+    extraction_result,
+    failed_branch,
+    lambda_error_cause,
+    load_schema,
+    merge_input,
+    valid_extraction,
+)
+from jsonschema import Draft202012Validator
+
+from docproc import errors
+from docproc.merge import MergeInput, MergeOutput, error_message, merge, overall_confidence
+from docproc.models import ClassificationResult, ExtractionResult, StepError
+from docproc.records import from_item
+
+ARTIFACTS = "docproc-artifacts"
+NOW = datetime(2026, 1, 15, 10, 21, 38, tzinfo=UTC)
+
+
+@pytest.fixture
+def s3(aws: None) -> Any:
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket=ARTIFACTS)
+    return client
+
+
+@pytest.fixture(scope="module")
+def processed_schema() -> Draft202012Validator:
+    return Draft202012Validator(
+        load_schema("document-processed.v1.json"), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def run(s3: Any, event: dict[str, Any]) -> MergeOutput:
+    return merge(MergeInput.model_validate(event), s3=s3, artifacts_bucket=ARTIFACTS, now=NOW)
+
+
+def test_both_branches_agree_gives_a_completed_record(s3: Any, processed_schema: Draft202012Validator) -> None:
+    # GIVEN extraction says "financial" and the classifier says "financial" with 0.8
+    out = run(s3, merge_input())
+
+    # THEN the record is COMPLETED, complete and confident
+    record = from_item(out.item)
+    assert record["documentId"] == DOCUMENT_ID
+    assert record["status"] == "COMPLETED"
+    assert (record["generation"], record["attempt"]) == (1, 1)
+    assert record["executionName"] == f"{DOCUMENT_ID}-g1-a1"  # PersistResult's condition needs it
+    assert record["partial"] is False
+    assert "missing" not in record
+    assert record["agreement"] == {
+        "agrees": True,
+        "classifiedDomain": "financial",
+        "extractedDomain": "financial",
+        "documentType": "invoice",
+    }
+    assert record["confidence"] == pytest.approx(0.9)  # 1 - (1 - 0.8) * 0.5
+    assert record["domain"] == "financial"  # flat attributes users filter on
+    assert record["documentType"] == "invoice"
+    assert record["title"] == "Amazon Web Services invoice"
+    assert record["extraction"]["extraction"]["amounts"][0]["value"] == pytest.approx(11.19)
+    assert record["classification"]["scores"] == {"financial": 0.8, "general": 0.2}
+    assert record["modelIds"] == {
+        "extraction": "anthropic.claude-3-haiku-20240307-v1:0",
+        "classification": "docproc-domain-classifier",
+    }
+    assert record["usage"] == {"inputTokens": 812, "outputTokens": 97, "totalTokens": 909}
+    assert record["timings"] == {"prepareMs": 412, "extractMs": 2310, "classifyMs": 95, "totalMs": 30_000}
+    assert record["source"]["versionId"] == "IYV3p45BT0ac8hjHg1houSdS1a.Mc8cE"
+    assert record["textUri"] == f"s3://{ARTIFACTS}/text/{DOCUMENT_ID}.txt"
+    assert record["resultUri"] == f"s3://{ARTIFACTS}/results/{DOCUMENT_ID}.json"
+    assert out.result_uri == record["resultUri"]
+
+    # AND the event is valid against the published contract and carries the insights
+    processed_schema.validate(out.event)
+    assert out.event["eventId"] == f"{DOCUMENT_ID}:1:COMPLETED"
+    assert out.event["domain"] == "financial"
+    assert out.event["domainConfidence"] == pytest.approx(0.8)
+    assert out.event["documentType"] == "invoice"
+    assert out.event["language"] == "en"
+    assert out.event["fields"]["identifiers"] == [{"kind": "invoice number", "value": "123456789"}]
+    assert out.event["resultUri"] == record["resultUri"]
+    assert out.event["partial"] is False
+
+
+def test_result_json_is_written_to_s3(s3: Any) -> None:
+    out = run(s3, merge_input())
+
+    obj = s3.get_object(Bucket=ARTIFACTS, Key=f"results/{DOCUMENT_ID}.json")
+    assert obj["ContentType"] == "application/json"
+    result = json.loads(obj["Body"].read())
+    assert result["documentId"] == DOCUMENT_ID
+    assert result["status"] == "COMPLETED"
+    assert result["extraction"]["extraction"]["documentType"] == "invoice"
+    assert result["classification"]["domain"] == "financial"
+    assert result["confidence"] == from_item(out.item)["confidence"]
+
+
+def test_disagreement_lowers_confidence(s3: Any) -> None:
+    # GIVEN the classifier says "legal" (0.8) while extraction says "financial"
+    out = run(s3, merge_input(classification={"status": "SUCCEEDED", "result": classification_result("legal")}))
+
+    record = from_item(out.item)
+    assert record["agreement"]["agrees"] is False
+    assert record["agreement"]["classifiedDomain"] == "legal"
+    assert record["agreement"]["extractedDomain"] == "financial"
+    assert record["confidence"] == pytest.approx(0.48)  # 0.8 * 0.6
+    assert record["confidence"] < from_item(run(s3, merge_input()).item)["confidence"]
+    assert record["partial"] is False
+
+
+# --- overall_confidence, as its docstring documents it -------------------------------------------------------------
+
+
+def _extraction(truncated: bool = False) -> ExtractionResult:
+    return ExtractionResult.model_validate(extraction_result(inputTruncated=truncated))
+
+
+def _classification(confidence: float, truncated: bool = False) -> ClassificationResult:
+    return ClassificationResult.model_validate(classification_result(confidence=confidence, inputTruncated=truncated))
+
+
+@pytest.mark.parametrize(
+    ("extraction", "classification", "agreed", "expected"),
+    [
+        pytest.param(True, 0.6, True, 0.8, id="agree-halves-doubt"),
+        pytest.param(True, 1.0, True, 1.0, id="agree-certain"),
+        pytest.param(True, 0.6, False, 0.36, id="disagree-scales-by-0.6"),
+        pytest.param(False, 0.9, None, 0.72, id="classification-only"),
+        pytest.param(True, None, None, 0.5, id="extraction-only"),
+    ],
+)
+def test_overall_confidence_rules(
+    extraction: bool, classification: float | None, agreed: bool | None, expected: float
+) -> None:
+    score = overall_confidence(
+        _extraction() if extraction else None,
+        _classification(classification) if classification is not None else None,
+        agreed,
+    )
+
+    assert score == pytest.approx(expected)
+
+
+def test_cut_input_costs_five_percent() -> None:
+    full = overall_confidence(_extraction(), _classification(0.6), True)
+
+    assert overall_confidence(_extraction(truncated=True), _classification(0.6), True) == pytest.approx(full * 0.95)
+    assert overall_confidence(_extraction(), _classification(0.6, truncated=True), True) == pytest.approx(full * 0.95)
+
+
+# --- partial results and failures ----------------------------------------------------------------------------------
+
+
+def test_permanent_extraction_failure_gives_a_partial_record(s3: Any) -> None:
+    # GIVEN extraction failed permanently (after its Catch) and classification succeeded
+    event = merge_input(extraction=failed_branch("ModelOutputInvalid", "tool input failed schema validation"))
+
+    out = run(s3, event)
+
+    record = from_item(out.item)
+    assert record["status"] == "COMPLETED"
+    assert record["partial"] is True
+    assert record["missing"] == [
+        {"part": "extraction", "reasonCode": "MODEL_OUTPUT_INVALID", "message": "tool input failed schema validation"}
+    ]
+    assert "extraction" not in record
+    assert record["domain"] == "financial"
+    assert record["confidence"] == pytest.approx(0.64)  # classification only: 0.8 x 0.8
+    assert record["modelIds"] == {"classification": "docproc-domain-classifier"}
+    assert out.event["partial"] is True
+    assert out.event["missing"][0]["part"] == "extraction"
+
+
+def test_permanent_classification_failure_gives_a_partial_record(s3: Any) -> None:
+    out = run(s3, merge_input(classification=failed_branch("ModelRequestInvalid", "ValidationError (400)")))
+
+    record = from_item(out.item)
+    assert record["partial"] is True
+    assert record["missing"][0]["part"] == "classification"
+    assert record["missing"][0]["reasonCode"] == "MODEL_REQUEST_INVALID"
+    assert record["confidence"] == pytest.approx(0.5)
+    assert record["documentType"] == "invoice"
+    assert "domain" not in record
+
+
+@pytest.mark.parametrize("failed", ["extraction", "classification"])
+def test_partial_result_event_is_valid_against_the_contract(
+    s3: Any, processed_schema: Draft202012Validator, failed: str
+) -> None:
+    # GIVEN one branch failed permanently
+    event = merge_input(**{failed: failed_branch("ModelOutputInvalid")})
+
+    out = run(s3, event)
+
+    # THEN subscribers still get an event that matches the published schema (null, not absent)
+    processed_schema.validate(out.event)
+
+
+def test_both_branches_failed_raises_the_extraction_error(s3: Any) -> None:
+    event = merge_input(
+        extraction=failed_branch("NoTextContent", "pdf file parsed but holds no text"),
+        classification=failed_branch("ModelOutputInvalid", "classifier returned non-JSON"),
+    )
+
+    with pytest.raises(errors.NoTextContent, match="pdf file parsed but holds no text") as raised:
+        run(s3, event)
+
+    assert type(raised.value).__name__ == "NoTextContent"  # the state machine's Catch matches on the name
+    assert s3.list_objects_v2(Bucket=ARTIFACTS).get("KeyCount", 0) == 0  # no result JSON for a failed document
+
+
+def test_extraction_output_with_different_domain_hint_is_kept_verbatim(s3: Any) -> None:
+    event = merge_input(
+        extraction={"status": "SUCCEEDED", "result": extraction_result(extraction=valid_extraction(domainHint="legal"))}
+    )
+
+    record = from_item(run(s3, event).item)
+
+    assert record["agreement"]["extractedDomain"] == "legal"
+    assert record["agreement"]["agrees"] is False
+
+
+@pytest.mark.parametrize(
+    ("cause", "expected"),
+    [
+        (lambda_error_cause("CorruptDocument", "zip without central directory"), "zip without central directory"),
+        ("plain text cause", "plain text cause"),
+        (None, "CorruptDocument"),
+        ("", "CorruptDocument"),
+    ],
+)
+def test_error_message_takes_the_human_part_of_the_cause(cause: str | None, expected: str) -> None:
+    assert error_message(StepError(Error="CorruptDocument", Cause=cause)) == expected
+
+
+def test_merged_item_can_be_persisted_as_is_and_found_by_status(s3: Any) -> None:
+    # GIVEN the results table that template.yaml declares (PersistResult puts the item unchanged)
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    table = create_results_table(dynamodb)
+    item = run(s3, merge_input()).item
+
+    dynamodb.put_item(TableName=table, Item=item)
+
+    # THEN users can list completed documents through the status index
+    found = dynamodb.query(
+        TableName=table,
+        IndexName="StatusIndex",
+        KeyConditionExpression="#s = :completed",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":completed": {"S": "COMPLETED"}},
+    )["Items"]
+    assert [i["documentId"]["S"] for i in found] == [DOCUMENT_ID]
