@@ -16,7 +16,7 @@ import pytest
 from helpers import create_lease_table, create_results_table, document_ref, load_event
 
 from docproc import ids
-from docproc.intake import IntakeStalled, Ingestor, InvalidIntakeMessage, Outcome, parse_intake_message
+from docproc.intake import Ingestor, IntakeStalled, InvalidIntakeMessage, Outcome, parse_intake_message
 from docproc.leases import LeasePool
 from docproc.models import DocumentRef, PipelineInput
 from docproc.records import from_item

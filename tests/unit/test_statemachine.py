@@ -118,7 +118,7 @@ def test_every_path_releases_the_lease(asl: dict[str, Any]) -> None:
 
 
 def test_error_names_map_to_reason_codes(asl: dict[str, Any]) -> None:
-    names = {cls for cls in errors.PERMANENT_ERROR_NAMES + errors.TRANSIENT_ERROR_NAMES}
+    names = set(errors.PERMANENT_ERROR_NAMES + errors.TRANSIENT_ERROR_NAMES)
     for name in names:
         reason, retryable = errors.reason_for_error_name(name)
         assert retryable is (name in errors.TRANSIENT_ERROR_NAMES)
