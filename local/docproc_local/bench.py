@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import statistics
 import sys
 import time
 import uuid
@@ -95,8 +94,10 @@ def run_throughput(n: int, samples: Path | None, timeout: float) -> int:
         print(f"  end-to-end latency p95    {percentile(latencies, 0.95):8.2f} s", flush=True)
 
         floor = run_floor(stack, docs)
-        print(f"  floor (handlers direct)   {floor['rate']:8.2f} documents/s, "
-              f"p50 {floor['p50'] * 1000:.0f} ms, p95 {floor['p95'] * 1000:.0f} ms per document")
+        print(
+            f"  floor (handlers direct)   {floor['rate']:8.2f} documents/s, "
+            f"p50 {floor['p50'] * 1000:.0f} ms, p95 {floor['p95'] * 1000:.0f} ms per document"
+        )
         ratio = floor["rate"] / stack_rate if stack_rate else float("nan")
         print(f"  floor / stack throughput  {ratio:8.2f}x")
     return 0 if len(finished) == n else 1
@@ -146,9 +147,16 @@ def run_floor(stack: StackClient, docs: list[Doc]) -> dict[str, float]:
         extraction = handlers["extract"](branch_input, context)
         classification = handlers["classify"](branch_input, context)
         handlers["merge"](
-            {"document": document, "generation": 1, "attempt": 1, "queuedAt": datetime.now().astimezone().isoformat(),
-             "executionName": "floor", "prepared": prepared, "extraction": extraction,
-             "classification": classification},
+            {
+                "document": document,
+                "generation": 1,
+                "attempt": 1,
+                "queuedAt": datetime.now().astimezone().isoformat(),
+                "executionName": "floor",
+                "prepared": prepared,
+                "extraction": extraction,
+                "classification": classification,
+            },
             context,
         )
         durations.append(time.perf_counter() - t0)
@@ -166,8 +174,16 @@ def run_chaos(n: int, samples: Path | None, seed: int, timeout: float, out: Any 
 
 
 def chaos_report(
-    *, n: int, samples: Path | None, seed: int, timeout: float, log: Any = sys.stdout,
-    throttle: float = 0.20, sagemaker_errors: float = 0.05, crash_rate: float = 0.02, broken_every: int = 50,
+    *,
+    n: int,
+    samples: Path | None,
+    seed: int,
+    timeout: float,
+    log: Any = sys.stdout,
+    throttle: float = 0.20,
+    sagemaker_errors: float = 0.05,
+    crash_rate: float = 0.02,
+    broken_every: int = 50,
 ) -> dict[str, Any]:
     from docproc_local.standins.server import FaultConfig
 
@@ -179,11 +195,20 @@ def chaos_report(
         "bedrock": FaultConfig(throttle_rate=throttle, seed=seed),
         "sagemaker": FaultConfig(error_rate=sagemaker_errors, seed=seed + 1),
     }
-    parameters = {"MaxInFlightDocuments": "25", "IngestMaximumConcurrency": "5", "MaxAttempts": "3",
-                  "RequeueBaseDelaySeconds": "2", "IntakeVisibilityTimeoutSeconds": "10"}
+    parameters = {
+        "MaxInFlightDocuments": "25",
+        "IngestMaximumConcurrency": "5",
+        "MaxAttempts": "3",
+        "RequeueBaseDelaySeconds": "2",
+        "IntakeVisibilityTimeoutSeconds": "10",
+    }
     runtime = LocalRuntime(parameters=parameters, faults=faults)
-    print(f"docproc bench --chaos: {n} documents, every S3 event delivered twice, {throttle:.0%} Bedrock "
-          f"throttling, {sagemaker_errors:.0%} SageMaker errors, {crash_rate:.0%} Lambda crashes", file=log, flush=True)
+    print(
+        f"docproc bench --chaos: {n} documents, every S3 event delivered twice, {throttle:.0%} Bedrock "
+        f"throttling, {sagemaker_errors:.0%} SageMaker errors, {crash_rate:.0%} Lambda crashes",
+        file=log,
+        flush=True,
+    )
     with runtime as stack:
         runtime.cloud.set_crash_rate("*", crash_rate, seed=seed)
         runtime.cloud.set_duplicate_deliveries(2)
@@ -207,8 +232,9 @@ def _wait_quiet(stack: StackClient, timeout: float) -> None:
     sfn = stack.client("stepfunctions")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        running = sfn.list_executions(stateMachineArn=stack.outputs["StateMachineArn"], statusFilter="RUNNING",
-                                      maxResults=1).get("executions", [])
+        running = sfn.list_executions(
+            stateMachineArn=stack.outputs["StateMachineArn"], statusFilter="RUNNING", maxResults=1
+        ).get("executions", [])
         if not running and stack.queue_depth("IntakeQueueUrl") == 0:
             return
         time.sleep(1)

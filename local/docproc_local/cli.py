@@ -115,8 +115,9 @@ def _parameters(pairs: Sequence[str]) -> dict[str, str]:
 def _runtime(args: argparse.Namespace) -> Any:
     from docproc_local.runtime import LocalRuntime
 
-    return LocalRuntime(template=args.template, port=args.port, parameters=_parameters(args.parameter_overrides),
-                        verbose=args.verbose)
+    return LocalRuntime(
+        template=args.template, port=args.port, parameters=_parameters(args.parameter_overrides), verbose=args.verbose
+    )
 
 
 def _target(args: argparse.Namespace) -> StackClient:
@@ -204,8 +205,16 @@ def _row(upload: Upload, record: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-COLUMNS = (("document", 34), ("status", 10), ("domain", 10), ("type", 18), ("title", 36), ("confidence", 10),
-           ("latency", 8), ("reason", 30))
+COLUMNS = (
+    ("document", 34),
+    ("status", 10),
+    ("domain", 10),
+    ("type", 18),
+    ("title", 36),
+    ("confidence", 10),
+    ("latency", 8),
+    ("reason", 30),
+)
 
 
 def print_table(rows: list[dict[str, Any]], out: TextIO) -> None:
@@ -225,8 +234,13 @@ def _write_jsonl(path: Path, stack: StackClient, uploads: list[Upload], records:
         for upload in uploads:
             record = records.get(upload.document_id)
             result = stack.result_json(record) if record else None
-            line = {"file": str(upload.path), "key": upload.key, "documentId": upload.document_id,
-                    "record": record, "result": result}
+            line = {
+                "file": str(upload.path),
+                "key": upload.key,
+                "documentId": upload.document_id,
+                "record": record,
+                "result": result,
+            }
             out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
 
 
@@ -251,8 +265,10 @@ class Progress:
         running = sum(1 for s in self.status.values() if s == "PROCESSING")
         width = 30
         filled = int(width * done / self.total) if self.total else width
-        line = (f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} done"
-                f" ({failed} failed, {running} processing) {time.monotonic() - self.started:5.1f}s")
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} done"
+            f" ({failed} failed, {running} processing) {time.monotonic() - self.started:5.1f}s"
+        )
         if self.tty:
             self.out.write("\r" + line)
         else:
@@ -272,28 +288,31 @@ def cmd_local_up(args: argparse.Namespace) -> int:
     stack = runtime.start()
     state = runtime.write_state()
     o, url = stack.outputs, stack.endpoint_url
-    print(f"""docproc local stack is up in {runtime.startup_seconds:.1f}s (Ctrl-C to stop)
+    print(
+        f"""docproc local stack is up in {runtime.startup_seconds:.1f}s (Ctrl-C to stop)
 
   endpoint        {url}
-  input bucket    {o['InputBucketName']}
-  results table   {o['ResultsTableName']}
-  event bus       {o['EventBusName']}
-  state machine   {o['StateMachineArn']}
-  subscriber      {o['SubscriberQueueUrl']}
+  input bucket    {o["InputBucketName"]}
+  results table   {o["ResultsTableName"]}
+  event bus       {o["EventBusName"]}
+  state machine   {o["StateMachineArn"]}
+  subscriber      {o["SubscriberQueueUrl"]}
   state file      {state}
 
 With the AWS CLI (any credentials work locally):
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION={stack.region}
-  aws --endpoint-url {url} s3 cp samples/cuad-aduro-consulting-agreement.txt s3://{o['InputBucketName']}/
-  aws --endpoint-url {url} dynamodb scan --table-name {o['ResultsTableName']}
-  aws --endpoint-url {url} sqs receive-message --queue-url {o['SubscriberQueueUrl']}
+  aws --endpoint-url {url} s3 cp samples/cuad-aduro-consulting-agreement.txt s3://{o["InputBucketName"]}/
+  aws --endpoint-url {url} dynamodb scan --table-name {o["ResultsTableName"]}
+  aws --endpoint-url {url} sqs receive-message --queue-url {o["SubscriberQueueUrl"]}
 
 With boto3:
   s3 = boto3.client("s3", endpoint_url="{url}", region_name="{stack.region}")
-  s3.upload_file("samples/cuad-aduro-consulting-agreement.txt", "{o['InputBucketName']}", "contract.txt")
+  s3.upload_file("samples/cuad-aduro-consulting-agreement.txt", "{o["InputBucketName"]}", "contract.txt")
 
 Follow result events in another terminal:  docproc events --follow
-""", flush=True)
+""",
+        flush=True,
+    )
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())

@@ -76,9 +76,13 @@ class StackClient:
         return Upload(document_id=doc_id, key=key, path=path, uploaded_at=time.time())
 
     def record(self, document_id: str) -> dict[str, Any] | None:
-        item = self.client("dynamodb").get_item(
-            TableName=self.outputs["ResultsTableName"], Key={"documentId": {"S": document_id}}, ConsistentRead=True
-        ).get("Item")
+        item = (
+            self.client("dynamodb")
+            .get_item(
+                TableName=self.outputs["ResultsTableName"], Key={"documentId": {"S": document_id}}, ConsistentRead=True
+            )
+            .get("Item")
+        )
         return from_item(item) if item else None
 
     def wait_for(
@@ -177,7 +181,10 @@ class StackClient:
     def queue_depth(self, output_key: str) -> int:
         attributes = self.client("sqs").get_queue_attributes(
             QueueUrl=self.outputs[output_key],
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                            "ApproximateNumberOfMessagesDelayed"],
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
         )["Attributes"]
         return sum(int(v) for v in attributes.values())

@@ -69,8 +69,9 @@ class LocalRuntime:
         }
         self.cloud = LocalCloud(template=self.template, parameters=self.parameters, port=self.port, env_overrides=env)
         self.cloud.start()
-        self.client = StackClient(outputs=dict(self.cloud.outputs), endpoint_url=self.cloud.endpoint_url,
-                                  region=self.cloud.region)
+        self.client = StackClient(
+            outputs=dict(self.cloud.outputs), endpoint_url=self.cloud.endpoint_url, region=self.cloud.region
+        )
         self.startup_seconds = time.perf_counter() - started
         return self.client
 
@@ -90,8 +91,17 @@ class LocalRuntime:
         """Where ``docproc events`` / ``reprocess`` / ``redrive`` find a running ``docproc local up``."""
         assert self.client is not None
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"endpointUrl": self.client.endpoint_url, "region": self.client.region,
-                                    "outputs": self.client.outputs, "pid": os.getpid()}, indent=2))
+        path.write_text(
+            json.dumps(
+                {
+                    "endpointUrl": self.client.endpoint_url,
+                    "region": self.client.region,
+                    "outputs": self.client.outputs,
+                    "pid": os.getpid(),
+                },
+                indent=2,
+            )
+        )
         return path
 
 

@@ -612,7 +612,6 @@ _CHARSET_NAMES = {
     "cp936": "gbk",
     "cp949": "euc-kr (cp949)",
     "cp950": "big5 (cp950)",
-    "utf_8": "utf-8",
     "utf-8-sig": "utf-8",
 }
 _CONTROL_BYTES = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B}

@@ -13,12 +13,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from helpers import converse_response, tool_use, valid_extraction
 from jsonschema import Draft202012Validator
 
 from docproc import errors
 from docproc.extraction import TOOL_NAME, extract, extraction_schema, validation_errors
 from docproc.models import Domain
+
+from helpers import converse_response, tool_use, valid_extraction
 
 MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
 TEXT = "INVOICE 123456789\nAmazon Web Services, Inc.\nTotal: $11.19\nDate: October 3, 2017"

@@ -19,6 +19,20 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
+
+from docproc import aws as docproc_aws
+from docproc import errors, ids
+from docproc.merge import MergeInput
+from docproc.models import (
+    BranchInput,
+    ClassificationBranch,
+    DocumentRef,
+    ExtractionBranch,
+    PreparedDocument,
+    dump,
+)
+from docproc.records import from_item
+
 from helpers import (
     DOCUMENT_ID,
     REPO,
@@ -35,19 +49,6 @@ from helpers import (
     triage_input,
     valid_extraction,
 )
-
-from docproc import aws as docproc_aws
-from docproc import errors, ids
-from docproc.merge import MergeInput
-from docproc.models import (
-    BranchInput,
-    ClassificationBranch,
-    DocumentRef,
-    ExtractionBranch,
-    PreparedDocument,
-    dump,
-)
-from docproc.records import from_item
 
 REGION = "us-east-1"
 INPUT = "docproc-input"

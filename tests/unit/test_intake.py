@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 import pytest
-from helpers import create_lease_table, create_results_table, document_ref, load_event
 
 from docproc import ids
 from docproc.intake import Ingestor, IntakeStalled, InvalidIntakeMessage, Outcome, parse_intake_message
@@ -21,6 +20,8 @@ from docproc.leases import LeasePool
 from docproc.models import DocumentRef, PipelineInput
 from docproc.records import from_item
 from docproc.triage import reprocess_message, retry_message
+
+from helpers import create_lease_table, create_results_table, document_ref, load_event
 
 REGION = "us-east-1"
 PASS_STATE_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})

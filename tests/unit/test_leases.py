@@ -7,9 +7,10 @@ from typing import Any
 
 import boto3
 import pytest
-from helpers import create_lease_table
 
 from docproc.leases import LeasePool
+
+from helpers import create_lease_table
 
 LEASE_SECONDS = 960
 

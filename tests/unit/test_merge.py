@@ -8,6 +8,13 @@ from typing import Any
 
 import boto3
 import pytest
+from jsonschema import Draft202012Validator
+
+from docproc import errors
+from docproc.merge import MergeInput, MergeOutput, error_message, merge, overall_confidence
+from docproc.models import ClassificationResult, ExtractionResult, StepError
+from docproc.records import from_item
+
 from helpers import (
     DOCUMENT_ID,
     classification_result,
@@ -19,12 +26,6 @@ from helpers import (
     merge_input,
     valid_extraction,
 )
-from jsonschema import Draft202012Validator
-
-from docproc import errors
-from docproc.merge import MergeInput, MergeOutput, error_message, merge, overall_confidence
-from docproc.models import ClassificationResult, ExtractionResult, StepError
-from docproc.records import from_item
 
 ARTIFACTS = "docproc-artifacts"
 NOW = datetime(2026, 1, 15, 10, 21, 38, tzinfo=UTC)

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from helpers import DOCUMENT_ID, create_results_table, document_ref, load_schema, triage_input
 from jsonschema import Draft202012Validator
 
 from docproc.models import DocumentRef, dump
 from docproc.records import from_item
 from docproc.triage import MAX_SQS_DELAY, TriageInput, TriageOutput, requeue_delay, triage
+
+from helpers import DOCUMENT_ID, create_results_table, document_ref, load_schema, triage_input
 
 NOW = datetime(2026, 1, 15, 10, 25, tzinfo=UTC)
 MAX_ATTEMPTS = 3
