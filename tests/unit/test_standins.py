@@ -223,6 +223,31 @@ def test_converse_uses_the_document_inside_tags_and_ignores_the_instructions(bed
     assert tool_input["title"] == "MASTER SERVICES AGREEMENT"
 
 
+def test_converse_answers_a_repair_turn_from_the_original_document(bedrock: BaseClient) -> None:
+    # GIVEN the conversation of a repair attempt: the first answer was invalid and the tool result says why
+    messages = [
+        {"role": "user", "content": [{"text": INVOICE}]},
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tooluse_1", "name": TOOL_NAME, "input": {}}}]},
+        {
+            "role": "user",
+            "content": [
+                {
+                    "toolResult": {
+                        "toolUseId": "tooluse_1",
+                        "status": "error",
+                        "content": [{"text": "title: Field required"}],
+                    }
+                },
+                {"text": "Fix the input and call the tool again."},
+            ],
+        },
+    ]
+
+    tool_input = _tool_input(_converse(bedrock, "", messages=messages))
+
+    assert tool_input == extract_insights(INVOICE)
+
+
 def test_converse_without_tools_answers_text(bedrock: BaseClient) -> None:
     response = bedrock.converse(modelId=MODEL_ID, messages=[{"role": "user", "content": [{"text": CONTRACT}]}])
 
@@ -230,6 +255,13 @@ def test_converse_without_tools_answers_text(bedrock: BaseClient) -> None:
     [block] = response["output"]["message"]["content"]
     assert block["text"] == extract_insights(CONTRACT)["summary"]
     assert "Master Services Agreement" in block["text"]
+
+    as_json = bedrock.converse(
+        modelId=MODEL_ID,
+        system=[{"text": "Answer with a JSON object only."}],
+        messages=[{"role": "user", "content": [{"text": CONTRACT}]}],
+    )
+    jsonschema.validate(json.loads(as_json["output"]["message"]["content"][0]["text"]), SCHEMA)
 
 
 def test_converse_fits_its_answer_to_whatever_schema_the_tool_asks_for(bedrock: BaseClient) -> None:
