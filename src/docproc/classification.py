@@ -76,7 +76,7 @@ def classify(
     except ValueError as exc:
         raise errors.ModelOutputInvalid(f"classifier returned non-JSON ({len(raw)} bytes)") from exc
     scores = parse_scores(payload, response_format)
-    domain = max(scores, key=lambda label: scores[label])
+    domain = max(scores, key=lambda label: (scores[label], label == "general"))  # a tie says nothing: general
     return ClassificationResult(
         domain=domain,
         confidence=round(scores[domain], 4),
