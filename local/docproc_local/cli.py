@@ -253,6 +253,7 @@ class Progress:
         self.status: dict[str, str] = {}
         self.tty = out.isatty()
         self.started = time.monotonic()
+        self._last_done = -1
         self._draw()
 
     def update(self, document_id: str, record: dict[str, Any]) -> None:
@@ -271,8 +272,9 @@ class Progress:
         )
         if self.tty:
             self.out.write("\r" + line)
-        else:
+        elif done != self._last_done:  # in logs, one line per finished document
             self.out.write(line + "\n")
+        self._last_done = done
         self.out.flush()
 
     def finish(self) -> None:

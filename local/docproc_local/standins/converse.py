@@ -35,8 +35,20 @@ _TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _DOCUMENT_NAME_RE = re.compile(r"^[A-Za-z0-9\-()\[\] ]{1,200}$")
 _WRAPPED_RE = re.compile(r"<(document|doc|text|content)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
 _CONTENT_KINDS = frozenset(
-    {"text", "image", "document", "video", "audio", "toolUse", "toolResult", "guardContent", "cachePoint",
-     "reasoningContent", "citationsContent", "searchResult"}
+    {
+        "text",
+        "image",
+        "document",
+        "video",
+        "audio",
+        "toolUse",
+        "toolResult",
+        "guardContent",
+        "cachePoint",
+        "reasoningContent",
+        "citationsContent",
+        "searchResult",
+    }
 )
 
 
@@ -211,8 +223,10 @@ def parse_request(
         raise _invalid("Malformed input request, please reformat your input and try again.")
     messages = payload.get("messages")
     if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict):
-        raise _invalid("A conversation must start with a user message. Try again with a conversation that starts "
-                       "with a user message.")
+        raise _invalid(
+            "A conversation must start with a user message. Try again with a conversation that starts "
+            "with a user message."
+        )
     system_blocks = payload.get("system") or []
     if not isinstance(system_blocks, list) or not all(isinstance(b, dict) for b in system_blocks):
         raise _invalid("system must be a list of content blocks.")
@@ -229,16 +243,22 @@ def parse_request(
     for index, message in enumerate(messages):
         role = message.get("role") if isinstance(message, dict) else None
         if index == 0 and role != "user":
-            raise _invalid("A conversation must start with a user message. Try again with a conversation that "
-                           "starts with a user message.")
+            raise _invalid(
+                "A conversation must start with a user message. Try again with a conversation that "
+                "starts with a user message."
+            )
         if role != expected_role:
-            raise _invalid("A conversation must alternate between user and assistant roles. Make sure the "
-                           "conversation alternates between user and assistant roles and try again.")
+            raise _invalid(
+                "A conversation must alternate between user and assistant roles. Make sure the "
+                "conversation alternates between user and assistant roles and try again."
+            )
         expected_role = "assistant" if role == "user" else "user"
         content = message.get("content")
         if not isinstance(content, list) or not content:
-            raise _invalid(f"The content field in the Message object at messages.{index} is empty. Add a "
-                           "ContentBlock object to the content field and try again.")
+            raise _invalid(
+                f"The content field in the Message object at messages.{index} is empty. Add a "
+                "ContentBlock object to the content field and try again."
+            )
         is_tool_result = any(isinstance(b, dict) and "toolResult" in b for b in content)
         parts: list[str] = []
         for position, block in enumerate(content):
@@ -246,8 +266,7 @@ def parse_request(
             if not isinstance(block, dict) or len(block) != 1 or next(iter(block)) not in _CONTENT_KINDS:
                 raise _invalid(f"The content block at {where} must have exactly one known member.")
             if ("toolUse" in block or "toolResult" in block) and not tools:
-                raise _invalid("The toolConfig field must be defined when using toolUse and toolResult content "
-                               "blocks.")
+                raise _invalid("The toolConfig field must be defined when using toolUse and toolResult content blocks.")
             if "document" in block:
                 document_count += 1
                 if document_count > MAX_DOCUMENTS:
@@ -257,7 +276,7 @@ def parse_request(
                     raise _invalid(f"The document at {where} is larger than {MAX_DOCUMENT_BYTES} bytes.")
                 if role == "user" and not is_tool_result:
                     documents.append(text)
-                parts.append(f"<document name=\"{block['document'].get('name')}\">\n{text}\n</document>")
+                parts.append(f'<document name="{block["document"].get("name")}">\n{text}\n</document>')
             else:
                 text = _content_text(block)
                 if "text" in block and role == "user" and not is_tool_result:

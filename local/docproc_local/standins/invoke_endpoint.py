@@ -44,7 +44,7 @@ class Invocation:
 def _model_error(message: str, original_status: int) -> ServiceError:
     return sagemaker_error(
         "ModelError",
-        f"Received client error ({original_status}) from primary with message \"{message}\". See "
+        f'Received client error ({original_status}) from primary with message "{message}". See '
         f"https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logEventViewer:group="
         f"/aws/sagemaker/Endpoints/local in account {ACCOUNT_ID} for more information.",
         OriginalStatusCode=original_status,
@@ -72,8 +72,9 @@ def parse_invocation(
     except UnicodeDecodeError as error:
         raise _model_error("The request body is not UTF-8 text.", 400) from error
     looks_json = raw.lstrip()[:1] in ("{", "[", '"')
-    if media_type in _TEXT_TYPES or (media_type in ("", "application/octet-stream", "binary/octet-stream")
-                                     and not looks_json):
+    if media_type in _TEXT_TYPES or (
+        media_type in ("", "application/octet-stream", "binary/octet-stream") and not looks_json
+    ):
         return Invocation(endpoint_name, [raw], False, None, media_type or "text/plain")
     if media_type not in (*_JSON_TYPES, "", "application/octet-stream", "binary/octet-stream"):
         raise _model_error(f"Content type {media_type} is not supported by this model.", 415)
