@@ -202,7 +202,7 @@ def chaos_report(
         "RequeueBaseDelaySeconds": "2",
         "IntakeVisibilityTimeoutSeconds": "10",
     }
-    runtime = LocalRuntime(parameters=parameters, faults=faults)
+    runtime = LocalRuntime(parameters=parameters, faults=faults, duplicate_deliveries=2)
     print(
         f"docproc bench --chaos: {n} documents, every S3 event delivered twice, {throttle:.0%} Bedrock "
         f"throttling, {sagemaker_errors:.0%} SageMaker errors, {crash_rate:.0%} Lambda crashes",
@@ -211,7 +211,6 @@ def chaos_report(
     )
     with runtime as stack:
         runtime.cloud.set_crash_rate("*", crash_rate, seed=seed)
-        runtime.cloud.set_duplicate_deliveries(2)
         started = time.time()
         uploads = [stack.upload_bytes(d.data, f"chaos/{uuid.uuid4().hex[:8]}/{d.name}") for d in docs]
         records = stack.wait_for([u.document_id for u in uploads], timeout=timeout, poll=1.0)
@@ -223,6 +222,7 @@ def chaos_report(
         report["dead_letter_queue"] = stack.queue_depth("DeadLetterQueueUrl")
         report["lambda"] = runtime.cloud.lambda_stats()
         report["standins"] = runtime.standins.stats()
+        report["s3_event_deliveries"] = runtime.duplicates.delivered
         report["startup_seconds"] = runtime.startup_seconds
     return report
 
@@ -308,6 +308,7 @@ def summarise(
 def print_chaos(report: dict[str, Any], out: Any = sys.stdout) -> None:
     rows = [
         ("documents entered", report["entered"]),
+        ("S3 event deliveries to the intake queue", report.get("s3_event_deliveries", "")),
         ("completed", report["completed"]),
         ("  of which partial (one branch missing)", report["partial"]),
         ("failed", report["failed"]),

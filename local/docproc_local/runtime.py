@@ -35,6 +35,7 @@ class LocalRuntime:
         parameters: dict[str, str] | None = None,
         faults: dict[str, Any] | None = None,
         classifier_format: str = "hf",
+        duplicate_deliveries: int = 1,
         verbose: bool = False,
     ) -> None:
         self.template = template or default_template()
@@ -43,6 +44,8 @@ class LocalRuntime:
         self.faults = faults or {}
         self.classifier_format = classifier_format
         self.verbose = verbose
+        self.duplicates: Any = None
+        self.duplicate_deliveries = duplicate_deliveries
         self.standins: Any = None
         self.cloud: Any = None
         self.client: StackClient | None = None
@@ -54,6 +57,7 @@ class LocalRuntime:
         from docproc_local.standins.server import StandinServer
 
         started = time.perf_counter()
+        _cold_start()
         classifier = default_classifier()
         self.standins = StandinServer(
             classify=classifier.predict_proba, response_format=self.classifier_format, faults=self.faults
@@ -69,6 +73,10 @@ class LocalRuntime:
         }
         self.cloud = LocalCloud(template=self.template, parameters=self.parameters, port=self.port, env_overrides=env)
         self.cloud.start()
+        if self.duplicate_deliveries > 1:
+            from docproc_local.chaos import DuplicateDeliveries
+
+            self.duplicates = DuplicateDeliveries(self.duplicate_deliveries).start()
         self.client = StackClient(
             outputs=dict(self.cloud.outputs), endpoint_url=self.cloud.endpoint_url, region=self.cloud.region
         )
@@ -76,10 +84,13 @@ class LocalRuntime:
         return self.client
 
     def stop(self) -> None:
+        if self.duplicates is not None:
+            self.duplicates.stop()
         if self.cloud is not None:
             self.cloud.stop()
         if self.standins is not None:
             self.standins.stop()
+        _cold_start()
 
     def __enter__(self) -> StackClient:
         return self.start()
@@ -103,6 +114,14 @@ class LocalRuntime:
             )
         )
         return path
+
+
+def _cold_start() -> None:
+    """A new local stack means new Lambda containers: drop the domain package's cached boto3 clients, which
+    were bound to the previous stack's endpoints."""
+    from docproc import aws
+
+    aws.client.cache_clear()
 
 
 def client_from_state(path: Path = STATE_FILE) -> StackClient:
