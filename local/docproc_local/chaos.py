@@ -22,7 +22,7 @@ class DuplicateDeliveries:
             raise ValueError("times must be at least 1")
         self.times = times
         self.source = source
-        self.delivered = 0
+        self.delivered = 0  # deliveries of matching events, duplicates included
         self._original: Any = None
 
     def start(self) -> DuplicateDeliveries:
@@ -33,8 +33,10 @@ class DuplicateDeliveries:
             injector = self
 
             def deliver(rule: Any, resource_id: str, event: dict[str, Any], group_id: str | None = None) -> None:
-                copies = injector.times if event.get("source") == injector.source else 1
-                for _ in range(copies):
+                if event.get("source") != injector.source:
+                    original(rule, resource_id, event, group_id)
+                    return
+                for _ in range(injector.times):
                     original(rule, resource_id, copy.deepcopy(event), group_id)
                     injector.delivered += 1
 
