@@ -171,6 +171,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     failed = sum(1 for r in rows if r["status"] == "FAILED")
     unfinished = len(rows) - completed - failed
     _err(f"{completed} completed, {failed} failed, {unfinished} unfinished; {len(events)} result event(s) received")
+    if runtime.lambda_log:
+        _err(f"Lambda logs and metrics (as CloudWatch would hold them): {runtime.lambda_log}")
     if unfinished:
         return 3
     return 0 if failed == 0 else 1

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from docproc_local.client import StackClient
 
 REPO = Path(__file__).resolve().parents[2]
 STATE_FILE = Path(".docproc") / "local.json"
+LAMBDA_LOG = Path(".docproc") / "lambda.log"
+
+
+class LambdaLogRouter(io.TextIOBase):
+    """Local CloudWatch Logs: what Lambda code prints from its threads (Powertools JSON logs, EMF metrics) goes
+    to a log file; the main thread (the CLI) keeps the console."""
+
+    def __init__(self, console: TextIO, log: TextIO) -> None:
+        self.console = console
+        self.log = log
+
+    def write(self, text: str) -> int:
+        target = self.console if threading.current_thread() is threading.main_thread() else self.log
+        return target.write(text)
+
+    def flush(self) -> None:
+        self.console.flush()
+        self.log.flush()
+
+    def isatty(self) -> bool:
+        return self.console.isatty()
 
 
 def default_template() -> Path:
@@ -37,6 +61,7 @@ class LocalRuntime:
         classifier_format: str = "hf",
         duplicate_deliveries: int = 1,
         verbose: bool = False,
+        lambda_log: Path | None = LAMBDA_LOG,
     ) -> None:
         self.template = template or default_template()
         self.port = port
@@ -44,6 +69,8 @@ class LocalRuntime:
         self.faults = faults or {}
         self.classifier_format = classifier_format
         self.verbose = verbose
+        self.lambda_log = None if verbose else lambda_log
+        self._router: LambdaLogRouter | None = None
         self.duplicates: Any = None
         self.duplicate_deliveries = duplicate_deliveries
         self.standins: Any = None
@@ -67,10 +94,12 @@ class LocalRuntime:
         env = {
             "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.standins.url,
             "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.standins.url,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "INFO" if self.verbose else "ERROR",
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
         }
+        if self.lambda_log is not None:
+            self.lambda_log.parent.mkdir(parents=True, exist_ok=True)
+            self._router = LambdaLogRouter(sys.stdout, self.lambda_log.open("a", encoding="utf-8"))
+            sys.stdout = self._router
         self.cloud = LocalCloud(template=self.template, parameters=self.parameters, port=self.port, env_overrides=env)
         self.cloud.start()
         if self.duplicate_deliveries > 1:
@@ -90,6 +119,10 @@ class LocalRuntime:
             self.cloud.stop()
         if self.standins is not None:
             self.standins.stop()
+        if self._router is not None:
+            sys.stdout = self._router.console
+            self._router.log.close()
+            self._router = None
         _cold_start()
 
     def __enter__(self) -> StackClient:
