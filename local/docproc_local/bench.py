@@ -229,7 +229,7 @@ def chaos_report(
         report["dead_letter_queue"] = stack.queue_depth("DeadLetterQueueUrl")
         report["lambda"] = runtime.cloud.lambda_stats()
         report["standins"] = runtime.standins.stats()
-        report["s3_event_deliveries"] = runtime.duplicates.delivered
+        report["intake"] = runtime.cloud.event_source_stats()
         report["startup_seconds"] = runtime.startup_seconds
     return report
 
@@ -315,7 +315,6 @@ def summarise(
 def print_chaos(report: dict[str, Any], out: Any = sys.stdout) -> None:
     rows = [
         ("documents entered", report["entered"]),
-        ("S3 event deliveries to the intake queue", report.get("s3_event_deliveries", "")),
         ("completed", report["completed"]),
         ("  of which partial (one branch missing)", report["partial"]),
         ("failed", report["failed"]),
@@ -332,6 +331,8 @@ def print_chaos(report: dict[str, Any], out: Any = sys.stdout) -> None:
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         out.write(f"  {label.ljust(width)}  {value}\n")
+    if "intake" in report:
+        out.write(f"  intake event source: {json.dumps(report['intake'], sort_keys=True)}\n")
     if "lambda" in report:
         out.write(f"  lambda: {json.dumps(report['lambda'], sort_keys=True)}\n")
     if "standins" in report:

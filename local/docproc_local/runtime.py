@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -16,6 +18,10 @@ from docproc_local.client import StackClient
 REPO = Path(__file__).resolve().parents[2]
 STATE_FILE = Path(".docproc") / "local.json"
 LAMBDA_LOG = Path(".docproc") / "lambda.log"
+LOCAL_LOG = Path(".docproc") / "local.log"
+#: Loggers of the embedded AWS: their warnings (moto's engine dumps whole state trees on a task failure) go to
+#: LOCAL_LOG instead of the console, unless --verbose.
+EMULATOR_LOGGERS = ("moto", "docproc_local", "werkzeug", "urllib3", "pypdf")
 
 
 class LambdaLogRouter(io.TextIOBase):
@@ -71,7 +77,7 @@ class LocalRuntime:
         self.verbose = verbose
         self.lambda_log = None if verbose else lambda_log
         self._router: LambdaLogRouter | None = None
-        self.duplicates: Any = None
+        self._log_handler: logging.Handler | None = None
         self.duplicate_deliveries = duplicate_deliveries
         self.standins: Any = None
         self.cloud: Any = None
@@ -85,6 +91,10 @@ class LocalRuntime:
 
         started = time.perf_counter()
         _cold_start()
+        # Noise that says nothing to a local user: moto resources it models only partly (the cloud adapters
+        # cover those), and Powertools flushing an empty metric set after a handler raised.
+        warnings.filterwarnings("ignore", message=r"Tried to parse AWS::", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r"No application metrics to publish", category=UserWarning)
         classifier = default_classifier()
         self.standins = StandinServer(
             classify=classifier.predict_proba, response_format=self.classifier_format, faults=self.faults
@@ -97,28 +107,45 @@ class LocalRuntime:
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
         }
         if self.lambda_log is not None:
+            self._quiet_emulator_logs()
             self.lambda_log.parent.mkdir(parents=True, exist_ok=True)
             self._router = LambdaLogRouter(sys.stdout, self.lambda_log.open("a", encoding="utf-8"))
             sys.stdout = self._router
         self.cloud = LocalCloud(template=self.template, parameters=self.parameters, port=self.port, env_overrides=env)
         self.cloud.start()
-        if self.duplicate_deliveries > 1:
-            from docproc_local.chaos import DuplicateDeliveries
-
-            self.duplicates = DuplicateDeliveries(self.duplicate_deliveries).start()
+        self.cloud.set_duplicate_deliveries(self.duplicate_deliveries)
         self.client = StackClient(
             outputs=dict(self.cloud.outputs), endpoint_url=self.cloud.endpoint_url, region=self.cloud.region
         )
         self.startup_seconds = time.perf_counter() - started
         return self.client
 
+    def _quiet_emulator_logs(self) -> None:
+        LOCAL_LOG.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(LOCAL_LOG, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self._log_handler = handler
+        for name in EMULATOR_LOGGERS:
+            emulator = logging.getLogger(name)
+            emulator.addHandler(handler)
+            emulator.propagate = False
+
+    def _restore_emulator_logs(self) -> None:
+        if self._log_handler is None:
+            return
+        for name in EMULATOR_LOGGERS:
+            emulator = logging.getLogger(name)
+            emulator.removeHandler(self._log_handler)
+            emulator.propagate = True
+        self._log_handler.close()
+        self._log_handler = None
+
     def stop(self) -> None:
-        if self.duplicates is not None:
-            self.duplicates.stop()
         if self.cloud is not None:
             self.cloud.stop()
         if self.standins is not None:
             self.standins.stop()
+        self._restore_emulator_logs()
         if self._router is not None:
             sys.stdout = self._router.console
             self._router.log.close()
