@@ -30,7 +30,7 @@ from docproc.models import (
 EVENT_SOURCE = "docproc"
 PROCESSED = "Document Processed"
 FAILED = "Document Processing Failed"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 
 class KeyFields(WireModel):

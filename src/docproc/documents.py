@@ -62,7 +62,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from enum import StrEnum
 from html.parser import HTMLParser
-from typing import Any
+from typing import IO, Any
 from xml.etree import ElementTree as ET
 
 import charset_normalizer
@@ -567,9 +567,11 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _iterparse(source: io.BufferedIOBase, events: tuple[str, ...] = ("end",)) -> Iterator[tuple[str, ET.Element]]:
+def _iterparse(
+    source: IO[bytes] | io.BufferedIOBase, events: tuple[str, ...] = ("end",)
+) -> Iterator[tuple[str, ET.Element]]:
     # Office XML carries no DTDs; the bundled expat (>= 2.4) also refuses entity amplification attacks.
-    return ET.iterparse(source, events=events)  # noqa: S314
+    return ET.iterparse(source, events=events)  # type: ignore[arg-type]  # noqa: S314
 
 
 def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
@@ -629,7 +631,7 @@ def _decode_text(
     for bom, codec in _BOMS:
         if data.startswith(bom):
             text = data.decode(codec, errors="replace")
-            warnings = [] if codec == "utf-8-sig" else [f"charset {codec}"]
+            warnings: list[str] = [] if codec == "utf-8-sig" else [f"charset {codec}"]
             if "\ufffd" in text:
                 warnings.append(f"invalid {codec} sequences replaced")
             return text, codec, warnings
@@ -656,7 +658,7 @@ def _decode_text(
     if best is None:
         return None
     chosen = best
-    warnings: list[str] = []
+    warnings = []
     if declared:
         try:
             declared_codec = codecs.lookup(declared).name
@@ -1253,7 +1255,7 @@ def _extract_xlsx(sniffed: _Sniffed, limits: _Limits) -> _Raw:
             workbook = _ooxml_main_part(zf, "xl/workbook.xml")
             rels = _relationships(zf, workbook)
             shared = _xlsx_shared_strings(zf, rels, limits.max_chars)
-            sheets = []
+            sheets: list[tuple[str, str]] = []
             with _open_member(zf, workbook, DocumentFormat.XLSX) as member:
                 for _, elem in _iterparse(member):
                     if _local(elem.tag) == "sheet":
@@ -1324,7 +1326,7 @@ def _xlsx_rows(member: io.BufferedIOBase, shared: list[str]) -> Iterator[str]:
 def _xlsx_cell_value(cell: ET.Element, shared: list[str]) -> str:
     kind = cell.get("t", "n")
     value = None
-    inline = []
+    inline: list[str] = []
     for child in cell:
         name = _local(child.tag)
         if name == "v":
@@ -1454,7 +1456,7 @@ _ODF_SKIP = _words(
 
 @_damage_is_corruption(DocumentFormat.ODT)
 def _extract_odt(sniffed: _Sniffed, limits: _Limits) -> _Raw:
-    warnings = []
+    warnings: list[str] = []
     if sniffed.media_type != MEDIA_TYPES[DocumentFormat.ODT]:
         warnings.append(f"OpenDocument type {sniffed.media_type} extracted as text")
     with _open_zip(sniffed.data, DocumentFormat.ODT) as zf:
@@ -1818,7 +1820,7 @@ def _bounded_text(sniffed: _Sniffed, limits: _Limits) -> tuple[str, bool]:
 
 def _extract_txt(sniffed: _Sniffed, limits: _Limits) -> _Raw:
     text, truncated = _bounded_text(sniffed, limits)
-    warnings = []
+    warnings: list[str] = []
     if any(w.startswith("XML markup stripped") for w in sniffed.warnings):
         text, warnings = _html_to_text(text, xml=True)
     return _Raw(text, truncated=truncated, warnings=warnings, empty_reason="text file has no visible text")
@@ -1903,7 +1905,7 @@ def _extract_csv(sniffed: _Sniffed, limits: _Limits) -> _Raw:
     source = source.replace("\x00", "")
     delimiter = _best_delimiter(source[:32768], sniffed.ext)
     sink = _Sink(limits.max_chars)
-    warnings = []
+    warnings: list[str] = []
     try:
         for row in csv.reader(io.StringIO(source), delimiter=delimiter):
             cells = [" ".join(cell.split()) for cell in row]
@@ -1922,7 +1924,7 @@ def _extract_csv(sniffed: _Sniffed, limits: _Limits) -> _Raw:
 
 def _extract_json(sniffed: _Sniffed, limits: _Limits) -> _Raw:
     text = sniffed.text or ""
-    warnings = []
+    warnings: list[str] = []
     try:
         value: Any = json.loads(text)
     except json.JSONDecodeError:

@@ -137,15 +137,18 @@ def reason_for_error_name(error_name: str) -> tuple[ReasonCode, bool]:
     Unknown names (``States.Timeout``, ``Lambda.ServiceException``, a crash's ``Runtime.ExitError`` …) are
     treated as transient: another attempt is cheap, and the attempt bound keeps it finite.
     """
-    for cls in _all_subclasses(DocprocError):
+    cls = error_class(error_name)
+    if cls is None:
+        return ReasonCode.INTERNAL_ERROR, True
+    return cls.reason_code, cls.retryable
+
+
+def error_class(error_name: str) -> type[DocprocError] | None:
+    """The domain error class with this name (the ``errorType`` Lambda reports), if there is one."""
+    pending: list[type[DocprocError]] = [DocprocError]
+    while pending:
+        cls = pending.pop()
         if cls.__name__ == error_name:
-            return cls.reason_code, cls.retryable
-    return ReasonCode.INTERNAL_ERROR, True
-
-
-def _all_subclasses(cls: type) -> list[type]:
-    out: list[type] = []
-    for sub in cls.__subclasses__():
-        out.append(sub)
-        out.extend(_all_subclasses(sub))
-    return out
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None

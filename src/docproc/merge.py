@@ -196,7 +196,8 @@ def processed_event(record: InsightRecord) -> DocumentProcessed:
 
 def raise_branch_error(error: StepError) -> None:
     """Both branches failed permanently: the document fails with the extraction branch's error."""
-    for cls in (errors.PermanentError, *errors.PermanentError.__subclasses__()):
-        if cls.__name__ == error.Error:
-            raise cls(f"both branches failed; extraction: {error_message(error)}")
-    raise errors.ModelOutputInvalid(f"both branches failed; extraction: {error.Error}: {error_message(error)}")
+    cls = errors.error_class(error.Error)
+    message = f"both branches failed; extraction: {error_message(error)}"
+    if cls is not None and issubclass(cls, errors.PermanentError):
+        raise cls(message)
+    raise errors.ModelOutputInvalid(f"{message} ({error.Error})")
