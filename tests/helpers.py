@@ -263,3 +263,18 @@ def triage_input(error: str, cause: str | None = None, *, generation: int = 1, a
         "executionName": f"{DOCUMENT_ID}-g{generation}-a{attempt}",
         "error": {"Error": error, "Cause": cause if cause is not None else lambda_error_cause(error, "it failed")},
     }
+
+
+#: The bundled samples (samples/) and the domain each must get: checked by the classifier's unit tests and
+#: end to end through the local stack.
+SAMPLE_DOMAINS = {
+    "ndrb-discharge-review-decision.docx": "legal",
+    "cuad-aduro-consulting-agreement.txt": "legal",
+    "medline-pubmed-records.txt": "medical",
+    "icu-admission-note-ehr.pdf": "medical",
+    "invoice2data-aws.pdf": "financial",
+    "apple-balance-sheet-2023.csv": "financial",
+    "pdfminer-six-README.md": "technical",
+    "jsonresume-sample-resume.json": "hr",
+    "cnn-thanksgiving-weather-article.html": "general",
+}

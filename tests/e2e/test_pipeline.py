@@ -9,27 +9,17 @@ import pytest
 
 from docproc_local.client import StackClient
 
+from helpers import SAMPLE_DOMAINS
 from stack_helpers import REPO, collect_events, events_for, validate_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 SAMPLES = REPO / "samples"
-EXPECTED_DOMAIN = {
-    "ndrb-discharge-review-decision.docx": "legal",
-    "cuad-aduro-consulting-agreement.txt": "legal",
-    "medline-pubmed-records.txt": "medical",
-    "icu-admission-note-ehr.pdf": "medical",
-    "invoice2data-aws.pdf": "financial",
-    "apple-balance-sheet-2023.csv": "financial",
-    "pdfminer-six-README.md": "technical",
-    "jsonresume-sample-resume.json": "hr",
-    "cnn-thanksgiving-weather-article.html": "general",
-}
 
 
 def test_every_sample_completes_with_record_result_and_event(stack: StackClient) -> None:
     # GIVEN the bundled samples, one of each supported format
-    assert sorted(p.name for p in SAMPLES.iterdir()) == sorted(EXPECTED_DOMAIN)
+    assert sorted(p.name for p in SAMPLES.iterdir()) == sorted(SAMPLE_DOMAINS)
 
     # WHEN they are uploaded through the S3 API
     uploads = {stack.upload_file(path, key=f"samples/{path.name}").document_id: path for path in SAMPLES.iterdir()}
@@ -39,7 +29,7 @@ def test_every_sample_completes_with_record_result_and_event(stack: StackClient)
     assert {doc_id: r["status"] for doc_id, r in records.items()} == dict.fromkeys(uploads, "COMPLETED")
     for doc_id, path in uploads.items():
         record = records[doc_id]
-        assert record["classification"]["domain"] == EXPECTED_DOMAIN[path.name], path.name
+        assert record["classification"]["domain"] == SAMPLE_DOMAINS[path.name], path.name
         assert record["source"]["key"] == f"samples/{path.name}"
         assert record["source"]["size"] == path.stat().st_size
         extraction = record["extraction"]["extraction"]
@@ -58,7 +48,7 @@ def test_every_sample_completes_with_record_result_and_event(stack: StackClient)
         (event,) = events_for(events, doc_id)
         validate_event(event)
         assert event["detail-type"] == "Document Processed"
-        assert event["detail"]["domain"] == EXPECTED_DOMAIN[path.name]
+        assert event["detail"]["domain"] == SAMPLE_DOMAINS[path.name]
         assert event["detail"]["resultUri"] == records[doc_id]["resultUri"]
         text = (
             stack.client("s3")

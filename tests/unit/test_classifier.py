@@ -20,20 +20,10 @@ from docproc_local.classifier.model import (
     load_or_train,
 )
 
+from helpers import SAMPLE_DOMAINS
+
 REALDOCS = Path(__file__).resolve().parents[3] / "shared" / "realdocs"
 
-# The bundled sample documents the issue requires to be labelled correctly.
-SAMPLES = {
-    "ndrb-discharge-review-decision.docx": "legal",
-    "cuad-aduro-consulting-agreement.txt": "legal",
-    "medline-pubmed-records.txt": "medical",
-    "icu-admission-note-ehr.pdf": "medical",
-    "invoice2data-aws.pdf": "financial",
-    "apple-balance-sheet-2023.csv": "financial",
-    "pdfminer-six-README.md": "technical",
-    "jsonresume-sample-resume.json": "hr",
-    "cnn-thanksgiving-weather-article.html": "general",
-}
 
 # Short texts written for this test (not in the corpus).
 SHORT_TEXTS = [
@@ -119,7 +109,7 @@ def test_cross_validation_accuracy_on_the_corpus(corpus: list[tuple[str, str]]) 
     assert accuracy >= 0.8
 
 
-@pytest.mark.parametrize(("name", "expected"), SAMPLES.items())
+@pytest.mark.parametrize(("name", "expected"), SAMPLE_DOMAINS.items())
 def test_bundled_sample_documents_get_their_label(classifier: DomainClassifier, name: str, expected: str) -> None:
     path = REALDOCS / name
     if not path.is_file():
