@@ -17,7 +17,6 @@ import argparse
 import json
 import signal
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -287,6 +286,22 @@ class Progress:
 # --- local up, events, reprocess, redrive --------------------------------------------------------------------------
 
 
+class _StopOnSignal:
+    """True once SIGINT or SIGTERM arrived. A plain flag: a signal handler must not take locks (Event.set does,
+    and a second signal during the first would deadlock on it)."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, *_: object) -> None:
+        self.stopped = True
+
+    def __call__(self) -> bool:
+        return self.stopped
+
+
 def cmd_local_up(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
     stack = runtime.start()
@@ -317,10 +332,9 @@ Follow result events in another terminal:  docproc events --follow
 """,
         flush=True,
     )
-    stopped = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopped.set())
-    stopped.wait()
+    stop = _StopOnSignal()
+    while not stop():
+        time.sleep(0.2)
     runtime.stop()
     state.unlink(missing_ok=True)
     print("stopped", file=sys.stderr)
@@ -329,15 +343,13 @@ Follow result events in another terminal:  docproc events --follow
 
 def cmd_events(args: argparse.Namespace) -> int:
     stack = _target(args)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = _StopOnSignal()
     if not args.follow:
         events = stack.receive_events(wait_seconds=1)
         for event in events:
             print(json.dumps(event, ensure_ascii=False), flush=True)
         return 0
-    for event in stack.follow_events(stop=stop.is_set):
+    for event in stack.follow_events(stop=stop):
         print(json.dumps(event, ensure_ascii=False), flush=True)
     return 0
 
