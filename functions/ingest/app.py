@@ -22,7 +22,14 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def _ingestor() -> Ingestor:
-    settings = Settings.from_env().require("results_table", "lease_table", "state_machine_arn", "intake_queue_url")
+    settings = Settings.from_env().require(
+        "results_table",
+        "lease_table",
+        "state_machine_arn",
+        "intake_queue_url",
+        "dead_letter_queue_url",
+        "event_bus_name",
+    )
     dynamodb = aws.client("dynamodb")
     return Ingestor(
         dynamodb=dynamodb,
@@ -31,6 +38,9 @@ def _ingestor() -> Ingestor:
         results_table=settings.results_table,
         state_machine_arn=settings.state_machine_arn,
         intake_queue_url=settings.intake_queue_url,
+        events=aws.client("events"),
+        event_bus_name=settings.event_bus_name,
+        dead_letter_queue_url=settings.dead_letter_queue_url,
         leases=LeasePool(
             dynamodb=dynamodb,
             table=settings.lease_table,

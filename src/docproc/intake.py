@@ -26,20 +26,20 @@ from urllib.parse import unquote_plus
 from botocore.exceptions import ClientError
 
 from docproc import ids
+from docproc.contract import EVENT_SOURCE
+from docproc.contract import FAILED as FAILED_DETAIL_TYPE
 from docproc.leases import LeasePool
-from docproc.models import DocumentRef, DocumentStatus, LeaseRef, PipelineInput, dump, utcnow
+from docproc.models import DocumentRef, DocumentStatus, LeaseRef, PipelineInput, StepError, dump, utcnow
 from docproc.records import from_item
+from docproc.triage import TriageInput, triage
 
 ACTIVE = (DocumentStatus.QUEUED.value, DocumentStatus.PROCESSING.value)
+EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change"
 DEFER_SECONDS = (5, 20)
 
 
 class InvalidIntakeMessage(Exception):
     """The message is not something docproc can act on (poison): it fails and ends in the DLQ."""
-
-
-class IntakeStalled(Exception):
-    """A document's execution keeps ending without a record: fail the message so SQS dead-letters it."""
 
 
 class Outcome(StrEnum):
@@ -49,11 +49,12 @@ class Outcome(StrEnum):
     DEFERRED = "DEFERRED"  # no in-flight slot free: re-sent with a delay
     IGNORED = "IGNORED"  # not for us: outside the input prefix, or an S3 test event
     TAKEN_OVER = "TAKEN_OVER"  # its execution died without finishing: the next attempt was started
+    FAILED = "FAILED"  # its execution died without finishing and no attempts were left: ended FAILED here
 
 
 @dataclass(frozen=True)
 class IntakeMessage:
-    kind: Literal["s3", "retry", "reprocess"]
+    kind: Literal["s3", "retry", "reprocess", "ended"]
     document: DocumentRef
     generation: int = 1
     attempt: int = 1
@@ -76,6 +77,13 @@ def parse_intake_message(body: str) -> list[IntakeMessage]:
             return [IntakeMessage("reprocess", document, int(payload["fromGeneration"]) + 1, 1)]
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidIntakeMessage(f"malformed docproc {command} message: {exc}") from exc
+    if payload.get("source") == "aws.states" and payload.get("detail-type") == EXECUTION_STATUS_CHANGE:
+        detail = _mapping(payload.get("detail"), "detail")
+        try:
+            execution = PipelineInput.model_validate_json(str(detail["input"]))
+        except (KeyError, ValueError) as exc:
+            raise InvalidIntakeMessage(f"execution status event without a pipeline input: {exc}") from exc
+        return [IntakeMessage("ended", execution.document, execution.generation, execution.attempt)]
     if payload.get("source") == "aws.s3" and payload.get("detail-type") == "Object Created":
         detail = _mapping(payload.get("detail"), "detail")
         obj = _mapping(detail.get("object"), "detail.object")
@@ -156,6 +164,9 @@ class Ingestor:
         state_machine_arn: str,
         intake_queue_url: str,
         leases: LeasePool,
+        events: Any,
+        event_bus_name: str,
+        dead_letter_queue_url: str,
         input_prefix: str = "",
         max_attempts: int = 3,
         rng: random.Random | None = None,
@@ -166,6 +177,9 @@ class Ingestor:
         self._table = results_table
         self._state_machine_arn = state_machine_arn
         self._queue_url = intake_queue_url
+        self._events = events
+        self._bus = event_bus_name
+        self._dlq_url = dead_letter_queue_url
         self._leases = leases
         self._prefix = input_prefix
         self._max_attempts = max_attempts
@@ -214,17 +228,14 @@ class Ingestor:
             return Outcome.DUPLICATE
         self._leases.release(lease, name)
         if record.get("status") in ACTIVE:  # closed, yet its (generation, attempt) never reached a terminal record
-            return self._take_over(message, status)
+            return self._take_over(message, status, record)
         return Outcome.DUPLICATE
 
-    def _take_over(self, message: IntakeMessage, status: str) -> Outcome:
+    def _take_over(self, message: IntakeMessage, status: str, record: dict[str, Any]) -> Outcome:
         """The execution ended (timed out, aborted, broke) without a terminal record: run the next attempt."""
         doc = message.document
         if message.attempt >= self._max_attempts:
-            raise IntakeStalled(
-                f"document {doc.document_id}: execution of attempt {message.attempt} ended {status} without a "
-                f"record and no attempts are left; the message goes to the DLQ after its receives run out"
-            )
+            return self._fail_exhausted(message, status, record)
         try:
             self._ddb.update_item(
                 TableName=self._table,
@@ -346,6 +357,55 @@ class Ingestor:
         self._sqs.send_message(
             QueueUrl=self._queue_url, MessageBody=raw_body, DelaySeconds=self._rng.randint(*DEFER_SECONDS)
         )
+
+    def _fail_exhausted(self, message: IntakeMessage, status: str, record: dict[str, Any]) -> Outcome:
+        """No attempts left: the same FAILED record, event and DLQ entry the state machine's failure path writes."""
+        name = ids.execution_name(message.document.document_id, message.generation, message.attempt)
+        error_name = "States.Timeout" if status == "TIMED_OUT" else f"Execution{status.title().replace('_', '')}"
+        decision = triage(
+            TriageInput(
+                document=message.document,
+                generation=message.generation,
+                attempt=message.attempt,
+                queued_at=datetime.fromisoformat(record["queuedAt"]),
+                execution_name=name,
+                error=StepError(Error=error_name, Cause=f"execution {name} ended {status} without a record"),
+            ),
+            max_attempts=self._max_attempts,
+            base_delay_seconds=0,
+        )
+        assert decision.item is not None
+        assert decision.event is not None
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=decision.item,
+                ConditionExpression="generation = :g AND attempt = :a AND #s IN (:queued, :processing)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":g": {"N": str(message.generation)},
+                    ":a": {"N": str(message.attempt)},
+                    ":queued": {"S": "QUEUED"},
+                    ":processing": {"S": "PROCESSING"},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return Outcome.STALE
+            raise
+        self._events.put_events(
+            Entries=[
+                {
+                    "Source": EVENT_SOURCE,
+                    "DetailType": FAILED_DETAIL_TYPE,
+                    "EventBusName": self._bus,
+                    "Detail": json.dumps(decision.event),
+                }
+            ]
+        )
+        if decision.dead_letter:
+            self._sqs.send_message(QueueUrl=self._dlq_url, MessageBody=decision.message)
+        return Outcome.FAILED
 
     def _execution_status(self, name: str) -> str | None:
         arn = self._state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + name

@@ -14,6 +14,8 @@ class Settings(BaseModel):
     artifacts_bucket: str = Field("", alias="ARTIFACTS_BUCKET")
     state_machine_arn: str = Field("", alias="STATE_MACHINE_ARN")
     intake_queue_url: str = Field("", alias="INTAKE_QUEUE_URL")
+    dead_letter_queue_url: str = Field("", alias="DEAD_LETTER_QUEUE_URL")
+    event_bus_name: str = Field("", alias="EVENT_BUS_NAME")
     input_prefix: str = Field("", alias="INPUT_PREFIX")
     max_in_flight: int = Field(20, alias="MAX_IN_FLIGHT", ge=1)
     lease_seconds: int = Field(960, alias="LEASE_SECONDS", ge=60)

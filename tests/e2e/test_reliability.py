@@ -167,3 +167,27 @@ def test_reprocess_is_explicit_and_makes_a_new_generation(stack: StackClient) ->
     events = collect_events(stack, lambda seen: len(events_for(seen, upload.document_id)) >= 2)
     assert sorted(e["detail"]["generation"] for e in events_for(events, upload.document_id)) == [1, 2]
     assert len({e["detail"]["eventId"] for e in events_for(events, upload.document_id)}) == 2
+
+
+def test_an_aborted_execution_is_taken_over_automatically(runtime: LocalRuntime, stack: StackClient) -> None:
+    # GIVEN a document whose first execution is in flight (Bedrock answers slowly)
+    runtime.standins.set_faults("bedrock", _fault(latency_ms=3000))
+    upload = stack.upload_file(SAMPLE, key="aborted/agreement.txt")
+    first = f"{upload.document_id}-g1-a1"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (stack.record(upload.document_id) or {}).get("status") != "PROCESSING":
+        time.sleep(0.2)
+
+    # WHEN an operator (or a timeout) stops that execution
+    arn = stack.outputs["StateMachineArn"].replace(":stateMachine:", ":execution:") + ":" + first
+    stack.client("stepfunctions").stop_execution(executionArn=arn, error="Operator", cause="testing")
+    runtime.standins.set_faults("bedrock", _fault())
+
+    # THEN the status-change event brings it back through ingest, and attempt 2 completes it
+    record = stack.record(upload.document_id) or {}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (record.get("status") == "COMPLETED" and record.get("attempt") == 2):
+        time.sleep(0.5)
+        record = stack.record(upload.document_id) or {}
+    assert (record["status"], record["attempt"]) == ("COMPLETED", 2)
+    assert sorted(e["name"] for e in executions_of(stack, upload.document_id)) == [first, first[:-1] + "2"]

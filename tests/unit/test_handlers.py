@@ -178,6 +178,8 @@ def intake(clients: Clients, monkeypatch: pytest.MonkeyPatch) -> Clients:
     monkeypatch.setenv("LEASE_TABLE", create_lease_table(dynamodb))
     monkeypatch.setenv("STATE_MACHINE_ARN", machine["stateMachineArn"])
     monkeypatch.setenv("INTAKE_QUEUE_URL", clients("sqs").create_queue(QueueName="docproc-intake")["QueueUrl"])
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", clients("sqs").create_queue(QueueName="docproc-dlq")["QueueUrl"])
+    monkeypatch.setenv("EVENT_BUS_NAME", "docproc-documents")
     monkeypatch.setenv("MAX_IN_FLIGHT", "20")
     monkeypatch.setenv("INPUT_PREFIX", "incoming/")
     return clients

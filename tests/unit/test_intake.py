@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from docproc import ids
-from docproc.intake import Ingestor, IntakeStalled, InvalidIntakeMessage, Outcome, parse_intake_message
+from docproc.intake import Ingestor, InvalidIntakeMessage, Outcome, parse_intake_message
 from docproc.leases import LeasePool
 from docproc.models import DocumentRef, PipelineInput
 from docproc.records import from_item
@@ -168,6 +168,10 @@ class Stack:
     lease_table: str
     state_machine_arn: str
     queue_url: str
+    events: Any
+    bus_name: str
+    dlq_url: str
+    subscriber_url: str
     clock: Clock = field(default_factory=Clock)
     sent: list[dict[str, Any]] = field(default_factory=list)
 
@@ -180,6 +184,9 @@ class Stack:
             state_machine_arn=self.state_machine_arn,
             intake_queue_url=self.queue_url,
             leases=self.leases(max_in_flight),
+            events=self.events,
+            event_bus_name=self.bus_name,
+            dead_letter_queue_url=self.dlq_url,
             input_prefix=input_prefix,
             max_attempts=max_attempts,
             rng=random.Random(3),
@@ -228,6 +235,14 @@ def stack(aws: None) -> Stack:
         definition=PASS_STATE_MACHINE,
         roleArn="arn:aws:iam::123456789012:role/docproc-pipeline",
     )
+    events = boto3.client("events", region_name=REGION)
+    bus_name = events.create_event_bus(Name="docproc-documents")["EventBusArn"].rsplit("/", 1)[-1]
+    subscriber_url = sqs.create_queue(QueueName="docproc-subscriber")["QueueUrl"]
+    subscriber_arn = sqs.get_queue_attributes(QueueUrl=subscriber_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name="all", EventBusName=bus_name, EventPattern=json.dumps({"source": ["docproc"]}))
+    events.put_targets(Rule="all", EventBusName=bus_name, Targets=[{"Id": "q", "Arn": subscriber_arn}])
     created = Stack(
         dynamodb=dynamodb,
         sfn=sfn,
@@ -236,6 +251,10 @@ def stack(aws: None) -> Stack:
         lease_table=create_lease_table(dynamodb),
         state_machine_arn=machine["stateMachineArn"],
         queue_url=sqs.create_queue(QueueName="docproc-intake")["QueueUrl"],
+        events=events,
+        bus_name=bus_name,
+        dlq_url=sqs.create_queue(QueueName="docproc-intake-dlq")["QueueUrl"],
+        subscriber_url=subscriber_url,
     )
 
     def record_send(params: dict[str, Any], **_: Any) -> None:
@@ -481,14 +500,86 @@ def test_redelivery_after_the_execution_died_runs_the_next_attempt(stack: Stack)
     assert stack.leases().in_use() == 1
 
 
-def test_takeover_stops_when_attempts_run_out(stack: Stack) -> None:
+def test_takeover_without_attempts_left_ends_failed_with_event_and_dlq_entry(stack: Stack) -> None:
+    # GIVEN the only attempt's execution was aborted
     doc = the_document()
     ingest(stack, s3_body(), max_attempts=1)
     name = f"{doc.document_id}-g1-a1"
     stack.sfn.stop_execution(executionArn=stack.execution_arn(name))
 
-    with pytest.raises(IntakeStalled, match="no attempts are left"):
-        ingest(stack, s3_body(), max_attempts=1)
+    # WHEN its message comes back
+    outcome = ingest(stack, s3_body(), max_attempts=1)
 
-    assert stack.record(doc.document_id)["attempt"] == 1
+    # THEN the document ends FAILED like the state machine's exhausted path: record, event, DLQ entry
+    assert outcome == [Outcome.FAILED]
+    record = stack.record(doc.document_id)
+    assert (record["status"], record["reasonCode"], record["attempt"]) == ("FAILED", "RETRIES_EXHAUSTED", 1)
+    assert "ABORTED" in record["error"]["message"]
+    (message,) = stack.sqs.receive_message(QueueUrl=stack.subscriber_url, WaitTimeSeconds=1)["Messages"]
+    event = json.loads(message["Body"])
+    assert event["detail-type"] == "Document Processing Failed"
+    assert (event["detail"]["reasonCode"], event["detail"]["deadLettered"]) == ("RETRIES_EXHAUSTED", True)
+    (parked,) = stack.sqs.receive_message(QueueUrl=stack.dlq_url, WaitTimeSeconds=1)["Messages"]
+    assert json.loads(parked["Body"])["docproc"] == "reprocess"
     assert len(stack.executions()) == 1
+
+
+def execution_ended_body(stack: Stack, name: str, status: str) -> str:
+    execution = stack.sfn.describe_execution(executionArn=stack.execution_arn(name))
+    return json.dumps(
+        {
+            "version": "0",
+            "id": "e1",
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "detail": {
+                "executionArn": stack.execution_arn(name),
+                "stateMachineArn": stack.state_machine_arn,
+                "name": name,
+                "status": status,
+                "input": execution["input"],
+            },
+        }
+    )
+
+
+def test_execution_status_event_takes_over_a_document_whose_execution_timed_out(stack: Stack) -> None:
+    # GIVEN attempt 1 is PROCESSING and its execution ended abnormally
+    doc = the_document()
+    ingest(stack, s3_body())
+    name = f"{doc.document_id}-g1-a1"
+    stack.set_record(doc.document_id, status="PROCESSING", executionName=name)
+    stack.sfn.stop_execution(executionArn=stack.execution_arn(name))
+
+    # WHEN the ExecutionEndedRule delivers the status change to the intake queue
+    body = execution_ended_body(stack, name, "TIMED_OUT")
+    (message,) = parse_intake_message(body)
+    outcome = stack.ingestor().ingest(message, body)
+
+    # THEN attempt 2 runs
+    assert (message.kind, message.attempt) == ("ended", 1)
+    assert outcome == Outcome.TAKEN_OVER
+    assert stack.record(doc.document_id)["attempt"] == 2
+    assert f"{doc.document_id}-g1-a2" in [e["name"] for e in stack.executions()]
+
+
+def test_execution_status_event_for_a_finished_document_changes_nothing(stack: Stack) -> None:
+    doc = the_document()
+    ingest(stack, s3_body())
+    name = f"{doc.document_id}-g1-a1"
+    stack.set_record(doc.document_id, status="COMPLETED", executionName=name)
+    stack.sfn.stop_execution(executionArn=stack.execution_arn(name))
+
+    body = execution_ended_body(stack, name, "FAILED")
+    assert [stack.ingestor().ingest(m, body) for m in parse_intake_message(body)] == [Outcome.DUPLICATE]
+
+    assert stack.record(doc.document_id)["status"] == "COMPLETED"
+    assert len(stack.executions()) == 1
+
+
+def test_execution_status_event_without_input_is_poison() -> None:
+    body = json.dumps(
+        {"source": "aws.states", "detail-type": "Step Functions Execution Status Change", "detail": {"name": "x"}}
+    )
+    with pytest.raises(InvalidIntakeMessage, match="without a pipeline input"):
+        parse_intake_message(body)

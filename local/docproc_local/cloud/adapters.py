@@ -283,10 +283,62 @@ def report_bucket_eventbridge_configuration(patches: Patches) -> None:
     patches.setattr(S3Response, "get_bucket_notification", get_bucket_notification)
 
 
+ENDED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED", "SUCCEEDED")
+
+
+def emit_execution_status_events(patches: Patches) -> None:
+    """Gap: moto's Step Functions engine publishes no "Step Functions Execution Status Change" events.
+
+    AWS sends one to the account's default bus when a Standard execution ends; rules on it (the template's
+    ``ExecutionEndedRule``) see ``detail.status``, ``detail.name`` and ``detail.input``. Here the engine's
+    end-of-execution hook puts the same event on moto's default bus.
+    """
+    from moto.events.models import events_backends
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    original = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(self: Any) -> None:
+        original(self)
+        execution = self.execution
+        status = str(getattr(execution.exec_status, "value", execution.exec_status))
+        if status not in ENDED_STATUSES:
+            return
+
+        def millis(when: Any) -> int | None:
+            return int(when.timestamp() * 1000) if when else None
+
+        detail = {
+            "executionArn": execution.exec_arn,
+            "stateMachineArn": execution.state_machine_arn,
+            "name": execution.name,
+            "status": status,
+            "startDate": millis(execution.start_date),
+            "stopDate": millis(execution.stop_date),
+            "input": json.dumps(execution.input_data),
+            "inputDetails": {"included": True},
+            "error": execution.error,
+            "cause": execution.cause,
+        }
+        events_backends[execution.account_id][execution.region_name].put_events(
+            [
+                {
+                    "Source": "aws.states",
+                    "DetailType": "Step Functions Execution Status Change",
+                    "Detail": json.dumps(detail),
+                    "Resources": [execution.exec_arn],
+                }
+            ]
+        )
+
+    patches.setattr(BaseExecutionWorkerCommunication, "terminated", terminated)
+
+
 def install_runtime_adapters(patches: Patches, s3_event_deliveries: Callable[[], int] = lambda: 1) -> None:
     """Every runtime adapter."""
     fix_s3_eventbridge_events(patches, s3_event_deliveries)
     report_bucket_eventbridge_configuration(patches)
+    emit_execution_status_events(patches)
 
 
 def apply_stack_adapters(
