@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:
         return 130
-    except (FileNotFoundError, RuntimeError) as exc:
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
         print(f"docproc: {exc}", file=sys.stderr)
         return 2
 
@@ -94,6 +94,35 @@ def _local_options(parser: argparse.ArgumentParser, port: bool = True) -> None:
         "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="template parameters, as in sam"
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="show the Lambda functions' logs")
+    faults = parser.add_argument_group("fault injection (local only)")
+    faults.add_argument(
+        "--bedrock-faults",
+        metavar="SPEC",
+        help="e.g. throttle_rate=0.2,error_rate=0.05,latency_ms=200,malformed_rate=0.01,seed=7",
+    )
+    faults.add_argument("--sagemaker-faults", metavar="SPEC", help="same keys as --bedrock-faults")
+    faults.add_argument(
+        "--crash-rate",
+        type=float,
+        default=0.0,
+        help="probability that a Lambda invocation crashes after its side effects",
+    )
+    faults.add_argument(
+        "--duplicate-deliveries",
+        type=int,
+        default=1,
+        metavar="N",
+        help="deliver every S3 event N times (EventBridge is at-least-once)",
+    )
+
+
+def _faults(args: argparse.Namespace) -> dict[str, Any] | None:
+    from docproc_local.standins.faults import FaultConfig
+
+    specs = {"bedrock": args.bedrock_faults, "sagemaker": args.sagemaker_faults}
+    if not any(specs.values()):
+        return None  # the stand-ins fall back to DOCPROC_LOCAL_BEDROCK_FAULTS / DOCPROC_LOCAL_SAGEMAKER_FAULTS
+    return {service: FaultConfig.parse(spec) for service, spec in specs.items() if spec}
 
 
 def _target_options(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +144,13 @@ def _runtime(args: argparse.Namespace) -> Any:
     from docproc_local.runtime import LocalRuntime
 
     return LocalRuntime(
-        template=args.template, port=args.port, parameters=_parameters(args.parameter_overrides), verbose=args.verbose
+        template=args.template,
+        port=args.port,
+        parameters=_parameters(args.parameter_overrides),
+        faults=_faults(args),
+        crash_rate=args.crash_rate,
+        duplicate_deliveries=args.duplicate_deliveries,
+        verbose=args.verbose,
     )
 
 

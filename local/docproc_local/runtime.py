@@ -66,19 +66,21 @@ class LocalRuntime:
         faults: dict[str, Any] | None = None,
         classifier_format: str = "hf",
         duplicate_deliveries: int = 1,
+        crash_rate: float = 0.0,
         verbose: bool = False,
         lambda_log: Path | None = LAMBDA_LOG,
     ) -> None:
         self.template = template or default_template()
         self.port = port
         self.parameters = dict(parameters or {})
-        self.faults = faults or {}
+        self.faults = faults  # None: the stand-ins read DOCPROC_LOCAL_BEDROCK_FAULTS / _SAGEMAKER_FAULTS
         self.classifier_format = classifier_format
         self.verbose = verbose
         self.lambda_log = None if verbose else lambda_log
         self._router: LambdaLogRouter | None = None
         self._log_handler: logging.Handler | None = None
         self.duplicate_deliveries = duplicate_deliveries
+        self.crash_rate = crash_rate
         self.standins: Any = None
         self.cloud: Any = None
         self.client: StackClient | None = None
@@ -114,6 +116,8 @@ class LocalRuntime:
         self.cloud = LocalCloud(template=self.template, parameters=self.parameters, port=self.port, env_overrides=env)
         self.cloud.start()
         self.cloud.set_duplicate_deliveries(self.duplicate_deliveries)
+        if self.crash_rate:
+            self.cloud.set_crash_rate("*", self.crash_rate)
         self.client = StackClient(
             outputs=dict(self.cloud.outputs), endpoint_url=self.cloud.endpoint_url, region=self.cloud.region
         )
