@@ -302,8 +302,10 @@ def test_queue_policies_are_applied_and_bucket_policies_reported_as_ignored(clou
         QueueUrl=cloud.outputs["IntakeQueueUrl"], AttributeNames=["Policy"]
     )["Attributes"]
     statement = json.loads(attributes["Policy"])["Statement"][0]
-    assert statement["Sid"] == "OnlyTheObjectCreatedRuleSends"
-    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"].startswith("arn:aws:events:us-east-1:")
+    assert statement["Sid"] == "OnlyTheIntakeRulesSend"
+    sources = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+    assert len(sources) == 2
+    assert all(arn.startswith("arn:aws:events:us-east-1:") for arn in sources)
 
 
 def test_object_upload_arrives_on_the_intake_queue_as_aws_shapes_it(cloud: LocalCloud) -> None:
