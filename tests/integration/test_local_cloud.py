@@ -46,6 +46,8 @@ OUTPUT_KEYS = {
     "IntakeQueueUrl",
     "DeadLetterQueueUrl",
     "SubscriberQueueUrl",
+    "ClassifierEndpointName",
+    "ClassifierModelName",
 }
 RETRY_SCALE = 0.05
 ROLE_ARN = "arn:aws:iam::123456789012:role/local-cloud-test"
