@@ -278,3 +278,11 @@ SAMPLE_DOMAINS = {
     "jsonresume-sample-resume.json": "hr",
     "cnn-thanksgiving-weather-article.html": "general",
 }
+
+
+@cache
+def served_classifier() -> Any:
+    """The project's classifier artifact (built once if missing or stale), served as the container serves it."""
+    from docproc_local.classifier import artifact
+
+    return artifact.ServedModel(artifact.ensure())

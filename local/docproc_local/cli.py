@@ -6,6 +6,7 @@
     docproc reprocess KEY...     process the current version of objects again (a new generation)
     docproc redrive              move dead-lettered documents back to the intake queue
     docproc bench [--chaos]      throughput, latency and reliability numbers
+    docproc classifier ...       train, evaluate, bench and publish the SageMaker domain classifier
 
 ``events``, ``reprocess`` and ``redrive`` talk to a running ``docproc local up`` by default, or to a stack
 in AWS with ``--stack-name NAME`` (credentials and region from the usual AWS settings).
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from docproc_local.classifier import cli as classifier_cli
 from docproc_local.client import StackClient, Upload
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
@@ -83,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--timeout", type=float, default=1800)
     bench.set_defaults(func=cmd_bench)
+
+    classifier_cli.add_parser(sub)
     return parser
 
 

@@ -64,7 +64,6 @@ class LocalRuntime:
         port: int = 0,
         parameters: dict[str, str] | None = None,
         faults: dict[str, Any] | None = None,
-        classifier_format: str = "hf",
         duplicate_deliveries: int = 1,
         crash_rate: float = 0.0,
         verbose: bool = False,
@@ -74,7 +73,6 @@ class LocalRuntime:
         self.port = port
         self.parameters = dict(parameters or {})
         self.faults = faults  # None: the stand-ins read DOCPROC_LOCAL_BEDROCK_FAULTS / _SAGEMAKER_FAULTS
-        self.classifier_format = classifier_format
         self.verbose = verbose
         self.lambda_log = None if verbose else lambda_log
         self._router: LambdaLogRouter | None = None
@@ -87,7 +85,7 @@ class LocalRuntime:
         self.startup_seconds = 0.0
 
     def start(self) -> StackClient:
-        from docproc_local.classifier.model import default_classifier
+        from docproc_local.classifier import artifact
         from docproc_local.cloud import LocalCloud
         from docproc_local.standins.server import StandinServer
 
@@ -97,12 +95,10 @@ class LocalRuntime:
         # cover those), and Powertools flushing an empty metric set after a handler raised.
         warnings.filterwarnings("ignore", message=r"Tried to parse AWS::", category=UserWarning)
         warnings.filterwarnings("ignore", message=r"No application metrics to publish", category=UserWarning)
-        classifier = default_classifier()
-        self.standins = StandinServer(
-            classify=classifier.predict_proba, response_format=self.classifier_format, faults=self.faults
-        )
+        # the SageMaker stand-in serves the project's own model.tar.gz (built here if missing or stale)
+        model = artifact.ServedModel(artifact.ensure())
+        self.standins = StandinServer(model=model, faults=self.faults)
         self.standins.start()
-        self.parameters.setdefault("ClassifierResponseFormat", self.classifier_format)
         env = {
             "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.standins.url,
             "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.standins.url,

@@ -61,6 +61,11 @@ def model_error(exc: Exception, what: str) -> errors.DocprocError:
         message = f"{what}: {code} ({status})"
         if code in _THROTTLED or status == 429:
             return errors.ModelThrottled(message)
+        original = _original_status(exc)
+        if code == "ModelError" and 400 <= original < 500 and original not in (408, 429):
+            # the model container refused this request (empty text, wrong content type ...): it will refuse it
+            # again the same way, so it is permanent, unlike a container that failed (5xx)
+            return errors.ModelRequestInvalid(f"{message}: the model answered {original}: {_original_message(exc)}")
         if code in _MODEL_TIMEOUT or status == 408:
             return errors.ModelTimeout(message)
         if code in _UNAVAILABLE or status >= 500 or status == 424:
@@ -68,6 +73,19 @@ def model_error(exc: Exception, what: str) -> errors.DocprocError:
         if code in _REQUEST_INVALID or 400 <= status < 500:
             return errors.ModelRequestInvalid(f"{message}: {exc.response.get('Error', {}).get('Message', '')}")
     return errors.ModelUnavailable(f"{what}: {type(exc).__name__}")
+
+
+def _original_status(exc: ClientError) -> int:
+    """``OriginalStatusCode`` of a SageMaker ``ModelError``: the model container's own HTTP status (0 if absent)."""
+    value = exc.response.get("OriginalStatusCode", exc.response.get("Error", {}).get("OriginalStatusCode", 0))
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _original_message(exc: ClientError) -> str:
+    return str(exc.response.get("OriginalMessage", exc.response.get("Error", {}).get("OriginalMessage", "")))[:300]
 
 
 #: What a model call may raise that :func:`model_error` translates; anything else is a bug and propagates.

@@ -215,3 +215,31 @@ def test_endpoint_errors_become_named_domain_errors(
 
     assert type(raised.value) is expected
     assert ENDPOINT in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("original_status", "expected"),
+    [
+        (400, errors.ModelRequestInvalid),  # the model refused this text: it will refuse it again, never retried
+        (415, errors.ModelRequestInvalid),
+        (429, errors.ModelUnavailable),
+        (500, errors.ModelUnavailable),  # the container failed: transient
+    ],
+)
+def test_a_model_error_is_permanent_only_when_the_container_refused_the_request(
+    sagemaker: tuple[Any, Stubber], original_status: int, expected: type[errors.DocprocError]
+) -> None:
+    client, stubber = sagemaker
+    stubber.add_client_error(
+        "invoke_endpoint",
+        service_error_code="ModelError",
+        http_status_code=424,
+        modeled_fields={"OriginalStatusCode": original_status, "OriginalMessage": '{"error": "EmptyText"}'},
+    )
+
+    with pytest.raises(expected) as raised:
+        run(client)
+
+    assert type(raised.value) is expected
+    if expected is errors.ModelRequestInvalid:
+        assert f"answered {original_status}" in str(raised.value) and "EmptyText" in str(raised.value)

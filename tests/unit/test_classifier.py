@@ -1,186 +1,233 @@
-"""The local domain classifier: a complement naive Bayes model trained in pure Python on the shipped corpus."""
+"""The domain classifier: corpus, training, the served artifact's behaviour, evaluation metrics and publishing."""
 
 from __future__ import annotations
 
 import json
-import math
+import tarfile
 import time
-from collections import Counter
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
-from docproc_local.classifier.evaluate import extract_text, flatten_json, html_to_text
-from docproc_local.classifier.model import (
-    LABELS,
-    CorpusError,
-    DomainClassifier,
-    cross_validate,
-    load_corpus,
-    load_or_train,
-)
+from docproc.documents import extract_text
+from docproc_local.classifier import artifact, evaluate, publish
+from docproc_local.classifier.corpus import LABELS, CorpusError, load_corpus, split_documents
 
-from helpers import SAMPLE_DOMAINS
+from helpers import SAMPLE_DOMAINS, served_classifier
 
-REALDOCS = Path(__file__).resolve().parents[3] / "shared" / "realdocs"
+REPO = Path(__file__).resolve().parents[2]
+#: Languages the issue requires the corpus to cover, besides English.
+REQUIRED_LANGUAGES = ("de", "fr", "es", "it", "nl", "pt", "ru", "ja", "zh", "ar", "he")
 
-
-# Short texts written for this test (not in the corpus).
+# Short texts written for this test (not in the corpus), one per language and domain where it is obvious.
 SHORT_TEXTS = [
     ("The lessee shall indemnify the lessor against all claims arising under this agreement.", "legal"),
-    ("The appellate court affirmed the judgment and remanded for a new hearing on damages.", "legal"),
     ("Patient presents with fever and productive cough; chest x-ray shows left lower lobe infiltrate.", "medical"),
-    ("Blood pressure 150/95, heart rate 88. Start amlodipine 5 mg daily and recheck in two weeks.", "medical"),
     ("Invoice total due: $1,240.00 including VAT. Payment within 30 days to the account below.", "financial"),
-    ("Quarterly revenue rose 8% to $2.1 billion and diluted earnings per share were $1.12.", "financial"),
     ("Run pip install mytool, then call mytool --config settings.yaml to start the server on port 8080.", "technical"),
-    ("The function returns a list of parsed tokens and raises ValueError on malformed input.", "technical"),
     ("We are hiring a senior accountant; the role offers a competitive salary, pension and 25 days leave.", "hr"),
-    ("Resume: five years of experience as a project manager; skills include scheduling and team leadership.", "hr"),
     ("Heavy rain and strong winds are expected across the region this weekend, forecasters said.", "general"),
-    ("The home side scored twice in the second half to win the derby in front of a sell-out crowd.", "general"),
+    ("Der Mieter verpflichtet sich, die Mietsache pfleglich zu behandeln; Gerichtsstand ist München.", "legal"),
+    ("Le patient présente une fièvre et une toux; la radiographie thoracique montre une pneumonie.", "medical"),
+    ("Factura número 2024-118. Base imponible 1.200,00 €, IVA 21 %, total a pagar 1.452,00 €.", "financial"),
+    (
+        "Per installare il pacchetto eseguire pip install, poi avviare il server con il file di configurazione.",
+        "technical",
+    ),
+    ("Wij zoeken een ervaren boekhouder. Wij bieden een goed salaris, pensioen en 25 vakantiedagen.", "hr"),
+    ("Полиция сообщила, что в выходные в городе ожидается сильный снегопад и гололёд на дорогах.", "general"),
+    pytest.param(
+        "患者は発熱と咳を訴えて入院した。胸部X線で肺炎を認め、抗菌薬の投与を開始した。",
+        "medical",
+        # a known gap (see README, Classifier endpoint): short Japanese clinical text comes out "general" (0.52 vs
+        # 0.42); strict, so this test fails once the corpus has fixed it and the mark must go
+        marks=pytest.mark.xfail(strict=True, reason="short Japanese clinical text is classified general"),
+    ),
+    ("本合同自双方签字之日起生效，适用中华人民共和国法律，争议提交仲裁委员会仲裁。", "legal"),  # noqa: RUF001
 ]
 
 
-@pytest.fixture(scope="module")
-def corpus() -> list[tuple[str, str]]:
-    return load_corpus()
+# --- corpus ------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def classifier(corpus: list[tuple[str, str]]) -> DomainClassifier:
-    return DomainClassifier.train(corpus)
+def test_corpus_covers_every_label_in_every_required_language() -> None:
+    examples = load_corpus()
+    for language in ("en", *REQUIRED_LANGUAGES):
+        per_label = {label: sum(e.language == language and e.label == label for e in examples) for label in LABELS}
+        assert min(per_label.values()) >= 8, (language, per_label)
 
 
-def test_labels_are_the_pipeline_domains() -> None:
-    from docproc.models import Domain
-
-    assert tuple(d.value for d in Domain) == LABELS
-
-
-def test_corpus_has_many_documents_per_label(corpus: list[tuple[str, str]]) -> None:
-    sizes = Counter(label for _, label in corpus)
-    print("corpus documents per label:", dict(sizes))
-    assert set(sizes) == set(LABELS)
-    assert min(sizes.values()) >= 60
+def test_corpus_readme_names_every_language_folder() -> None:
+    readme = (REPO / "classifier" / "corpus" / "README.md").read_text(encoding="utf-8")
+    for folder in sorted((REPO / "classifier" / "corpus").iterdir()):
+        if folder.is_dir():
+            assert f"`{folder.name}/`" in readme, folder.name
 
 
-def test_training_is_deterministic(corpus: list[tuple[str, str]], classifier: DomainClassifier) -> None:
-    again = DomainClassifier.train(corpus)
-    for text, _ in SHORT_TEXTS:
-        assert again.predict_proba(text) == classifier.predict_proba(text)
-    assert again.to_json() == classifier.to_json()
+def test_split_documents_splits_on_separator_lines_only() -> None:
+    assert split_documents("one\n---\ntwo --- still two\n  ---  \n\nthree\n---\n") == [
+        "one",
+        "two --- still two",
+        "three",
+    ]
 
 
-def test_training_takes_seconds_not_minutes(corpus: list[tuple[str, str]]) -> None:
-    start = time.perf_counter()
-    DomainClassifier.train(corpus)
-    elapsed = time.perf_counter() - start
-    print(f"training on {len(corpus)} documents took {elapsed:.2f}s")
-    assert elapsed < 15  # ~1.5 s on an idle core; generous for busy CI machines
+def test_corpus_errors_name_the_bad_file(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "sports.txt").write_text("a match", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"sports\.txt.*not a label"):
+        load_corpus(tmp_path)
+    (tmp_path / "en" / "sports.txt").unlink()
+    (tmp_path / "english").mkdir()
+    with pytest.raises(CorpusError, match="language codes"):
+        load_corpus(tmp_path)
 
 
-@pytest.mark.parametrize("text", ["", "contract", SHORT_TEXTS[0][0], "x " * 5000, "数据 データ данные"])
-def test_probabilities_cover_every_label_and_sum_to_one(classifier: DomainClassifier, text: str) -> None:
-    probs = classifier.predict_proba(text)
-    assert tuple(probs) == LABELS
-    assert all(0.0 <= p <= 1.0 for p in probs.values())
-    assert math.isclose(sum(probs.values()), 1.0, rel_tol=1e-12)
+# --- the served artifact -----------------------------------------------------------------------------------------
 
 
-def test_json_round_trip_gives_identical_output(classifier: DomainClassifier) -> None:
-    restored = DomainClassifier.from_json(json.loads(json.dumps(classifier.to_json())))
-    for text, _ in SHORT_TEXTS:
-        assert restored.predict_proba(text) == classifier.predict_proba(text)
-    assert restored.to_json() == classifier.to_json()
+def test_artifact_is_trained_with_the_container_scikit_learn() -> None:
+    import sklearn
+
+    metadata = artifact.read_metadata(artifact.ensure())
+    assert sklearn.__version__ == "1.4.2"  # the sagemaker-scikit-learn 1.4-2 image's version (see template.yaml)
+    assert metadata["scikit_learn"] == "1.4.2"
+    assert metadata["labels"] == sorted(LABELS)
+    assert set(REQUIRED_LANGUAGES) <= set(metadata["languages"])
 
 
-def test_from_json_rejects_a_foreign_document() -> None:
-    with pytest.raises(ValueError, match="format"):
-        DomainClassifier.from_json({"format": "something-else/1"})
-
-
-@pytest.mark.slow
-def test_cross_validation_accuracy_on_the_corpus(corpus: list[tuple[str, str]]) -> None:
-    accuracy, errors = cross_validate(corpus, folds=5)
-    print(f"5-fold cross-validation accuracy: {accuracy:.3f} ({len(errors)} errors)")
-    for label, predicted, first_line in errors:
-        print(f"  {label} -> {predicted}: {first_line}")
-    assert accuracy >= 0.8
-
-
-@pytest.mark.parametrize(("name", "expected"), SAMPLE_DOMAINS.items())
-def test_bundled_sample_documents_get_their_label(classifier: DomainClassifier, name: str, expected: str) -> None:
-    path = REALDOCS / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found (the real documents live in ../shared/realdocs)")
-    # GIVEN the text as the pipeline would extract it (JSON flattened to path: value lines, HTML visible text)
-    text = extract_text(path)
-    # WHEN it is classified
-    label, confidence = classifier.predict(text)
-    print(f"{name}: {label} {confidence:.2f}")
-    # THEN the domain is right
-    assert label == expected, classifier.predict_proba(text)
+@pytest.mark.parametrize("name", sorted(SAMPLE_DOMAINS))
+def test_bundled_samples_get_their_domain(name: str) -> None:
+    text = extract_text((REPO / "samples" / name).read_bytes(), name).text
+    scores = served_classifier().scores(text[:60_000])
+    assert max(scores, key=lambda label: scores[label]) == SAMPLE_DOMAINS[name]
 
 
 @pytest.mark.parametrize(("text", "expected"), SHORT_TEXTS)
-def test_short_obvious_texts(classifier: DomainClassifier, text: str, expected: str) -> None:
-    assert classifier.predict(text)[0] == expected, classifier.predict_proba(text)
+def test_short_obvious_texts_in_many_languages(text: str, expected: str) -> None:
+    scores = served_classifier().scores(text)
+    assert max(scores, key=lambda label: scores[label]) == expected, scores
 
 
-@pytest.mark.parametrize("text", ["", "   \n\t", "!!! ... ---"])
-def test_text_without_features_gets_the_flat_distribution_reported_as_general(
-    classifier: DomainClassifier, text: str
-) -> None:
-    # No evidence for any label: every label gets 1/6, and predict() breaks the tie towards general.
-    probs = classifier.predict_proba(text)
-    assert all(math.isclose(p, 1 / len(LABELS)) for p in probs.values())
-    assert classifier.predict(text) == ("general", probs["general"])
+def test_probabilities_are_calibrated_not_certain_on_gibberish() -> None:
+    scores = served_classifier().scores("zqxv wplk mmrt ooqa fjjd kkel")
+    assert max(scores.values()) < 0.7, scores
+    assert sum(scores.values()) == pytest.approx(1.0, abs=1e-4)
 
 
-def test_unknown_words_give_low_confidence(classifier: DomainClassifier) -> None:
-    # Text made of words the model never saw must not be classified confidently.
-    assert classifier.predict("zorblax quimbly frandish wopple snerk glorpat")[1] < 0.5
+def test_a_one_megabyte_text_is_classified_from_a_bounded_sample() -> None:
+    text = ("Invoice number 4711. Amount due 1,250.00 EUR. Payment terms 30 days. " * 15_000)[:1_000_000]
+    served = served_classifier()
+    served.scores(text)
+    started = time.perf_counter()
+    scores = served.scores(text)
+    assert max(scores, key=lambda label: scores[label]) == "financial"
+    assert time.perf_counter() - started < 5  # a bound against accidental quadratic work, not a benchmark
 
 
-def test_a_two_megabyte_text_is_classified_quickly(classifier: DomainClassifier) -> None:
-    text = ("The tenant shall pay rent monthly in advance under the lease agreement. " * 28_000)[:2_000_000]
-    start = time.perf_counter()
-    label, _ = classifier.predict(text)
-    elapsed = time.perf_counter() - start
-    print(f"2 MB text classified in {elapsed * 1000:.0f} ms")
-    assert label == "legal"
-    assert elapsed < 1.0  # well under 100 ms on an idle core; the whole text would take seconds
+def test_ensure_rebuilds_a_stale_artifact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built = artifact.ensure()
+    target = tmp_path / "model.tar.gz"
+    target.write_bytes(built.read_bytes())
+    assert artifact.ensure(target) == target and target.read_bytes() == built.read_bytes()  # fresh: kept
+
+    monkeypatch.setattr(artifact, "source_hash", lambda: "another-corpus")
+    calls: list[Path] = []
+    monkeypatch.setattr(artifact, "build", lambda output, **_: calls.append(output) or output)
+    artifact.ensure(target)
+    assert calls == [target]
 
 
-def test_trained_model_is_cached_by_corpus_hash(tmp_path: Path) -> None:
-    first = load_or_train(cache_dir=tmp_path)
-    cached = list(tmp_path.glob("domain-classifier-*.json"))
-    assert len(cached) == 1
-    second = load_or_train(cache_dir=tmp_path)  # loaded from the file, not retrained
-    assert second.to_json() == first.to_json()
-
-    cached[0].write_text("{not json", encoding="utf-8")
-    third = load_or_train(cache_dir=tmp_path)  # a corrupt cache is rebuilt, not fatal
-    assert third.to_json() == first.to_json()
-    assert json.loads(cached[0].read_text(encoding="utf-8"))["format"] == first.to_json()["format"]
+def test_archive_has_the_container_layout() -> None:
+    with tarfile.open(artifact.ensure(), "r:gz") as archive:
+        names = sorted(archive.getnames())
+    assert names == ["code/inference.py", "model.joblib", "model.json"]
 
 
-def test_load_corpus_splits_documents_on_separator_lines(tmp_path: Path) -> None:
-    for label in LABELS:
-        (tmp_path / f"{label}.txt").write_text(f"first {label}\n---\n\nsecond {label}\n  ---  \n", encoding="utf-8")
-    docs = load_corpus(tmp_path)
-    assert len(docs) == 2 * len(LABELS)
-    assert ("second hr", "hr") in docs
+# --- evaluation metrics --------------------------------------------------------------------------------------------
 
 
-def test_training_rejects_unknown_labels() -> None:
-    with pytest.raises(CorpusError, match="politics"):
-        DomainClassifier.train([("some text", "politics"), ("other text", "legal")])
+def _row(expected: str, predicted: str, confidence: float, language: str = "en") -> evaluate.Row:
+    return evaluate.Row("f", expected, language, predicted, confidence)
 
 
-def test_flatten_json_and_html_match_the_pipeline_shapes() -> None:
-    resume = {"basics": {"name": "Ada", "profiles": []}, "work": [{"position": "Engineer", "end": None}]}
-    assert list(flatten_json(resume)) == ["basics.name: Ada", "work[0].position: Engineer"]
-    html = "<html><head><title>t</title><style>p{}</style></head><body><p>Hello</p><script>x()</script>world</body>"
-    assert html_to_text(html) == "Hello\nworld"
+def test_expected_calibration_error_on_known_data() -> None:
+    rows = [
+        _row("legal", "legal", 0.95),
+        _row("legal", "legal", 0.95),
+        _row("legal", "hr", 0.95),
+        _row("hr", "hr", 0.95),  # bin 0.9-1.0: accuracy 0.75, confidence 0.95 -> gap 0.20
+        _row("hr", "hr", 0.55),
+        _row("hr", "legal", 0.55),  # bin 0.5-0.6: accuracy 0.5, confidence 0.55 -> gap 0.05
+    ]
+    ece, table = evaluate.calibration(rows)
+    assert ece == pytest.approx(4 / 6 * 0.20 + 2 / 6 * 0.05)
+    assert [(b["bin"], b["documents"]) for b in table] == [("0.5-0.6", 2), ("0.9-1.0", 4)]
+
+
+def test_metrics_match_hand_counts() -> None:
+    rows = [_row("legal", "legal", 0.9), _row("legal", "hr", 0.6), _row("hr", "hr", 0.8, "de")]
+    result = evaluate.metrics(rows)
+    assert result["per_domain"]["legal"]["recall"] == pytest.approx(0.5)
+    assert result["per_domain"]["hr"]["precision"] == pytest.approx(0.5)
+    assert result["per_language"]["de"]["accuracy"] == 1.0
+    assert result["max_confidence_wrong"] == pytest.approx(0.6)
+
+
+def test_labels_file_errors_name_the_row(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("file\tdomain\tlanguage\na.pdf\tlegal\ten\nb.pdf\tsports\ten\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"row 3 \(b\.pdf\).*'sports'"):
+        evaluate.read_labels(labels)
+
+
+def test_evaluate_a_small_labelled_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("invoice2data-aws.pdf", "cuad-aduro-consulting-agreement.txt", "pdfminer-six-README.md"):
+        (tmp_path / name).write_bytes((REPO / "samples" / name).read_bytes())
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "labels.tsv").write_text(
+        "file\tdomain\tlanguage\ninvoice2data-aws.pdf\tfinancial\ten\ncuad-aduro-consulting-agreement.txt\tlegal\ten\n"
+        "pdfminer-six-README.md\ttechnical\ten\nempty.txt\tgeneral\ten\n",
+        encoding="utf-8",
+    )
+    result = evaluate.run(tmp_path, None, None, as_json=True)
+    printed = json.loads(capsys.readouterr().out)
+    assert result["documents_scored"] == 3 and result["accuracy"] == 1.0
+    assert {r["file"]: r["skipped"] for r in printed["rows"]}["empty.txt"] == "no text: EMPTY_DOCUMENT"
+
+
+# --- publish ---------------------------------------------------------------------------------------------------------
+
+
+@mock_aws
+def test_publish_uploads_once_under_a_content_hash_and_prints_the_override(tmp_path: Path) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="docproc-artifacts")
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(b"not really a model, but bytes with a hash")
+
+    uri = publish.publish(archive, s3=s3, bucket="docproc-artifacts")
+    again = publish.publish(archive, s3=s3, bucket="docproc-artifacts")
+
+    assert uri == again
+    assert uri.startswith("s3://docproc-artifacts/classifier/model-") and uri.endswith(".tar.gz")
+    assert s3.list_objects_v2(Bucket="docproc-artifacts")["KeyCount"] == 1
+    assert publish.override(uri) == f"ClassifierModelDataUri={uri}"
+
+
+@mock_aws
+def test_publish_finds_the_stack_bucket_from_its_outputs() -> None:
+    cloudformation = boto3.client("cloudformation", region_name="us-east-1")
+    cloudformation.create_stack(
+        StackName="docproc",
+        TemplateBody=json.dumps(
+            {
+                "Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}},
+                "Outputs": {"ArtifactsBucketName": {"Value": {"Ref": "Bucket"}}},
+            }
+        ),
+    )
+    bucket = publish.stack_bucket(cloudformation, "docproc")
+    assert bucket == boto3.client("s3", region_name="us-east-1").list_buckets()["Buckets"][0]["Name"]

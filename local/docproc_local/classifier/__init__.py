@@ -1,8 +1,6 @@
-"""Local stand-in for the SageMaker domain classifier: a small model trained in pure Python.
+"""docproc's domain classifier: a scikit-learn model shipped as a SageMaker ``model.tar.gz``.
 
-See :mod:`docproc_local.classifier.model` for the model and ``corpus/README.md`` for the training data.
+``classifier/corpus`` is the training data, ``classifier/code/inference.py`` the serving code inside the artifact;
+this package trains (:mod:`.train`), builds and serves the artifact (:mod:`.artifact`), evaluates (:mod:`.evaluate`),
+benchmarks (:mod:`.bench`) and publishes it (:mod:`.publish`).
 """
-
-from docproc_local.classifier.model import LABELS, DomainClassifier, default_classifier, load_corpus
-
-__all__ = ["LABELS", "DomainClassifier", "default_classifier", "load_corpus"]

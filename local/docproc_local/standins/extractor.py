@@ -363,14 +363,6 @@ def _domain_raw_scores(text: str) -> dict[str, float]:
     return scores
 
 
-def domain_scores(text: str) -> dict[str, float]:
-    """A probability per domain from the weighted lexicons (a fallback classifier for the SageMaker stand-in)."""
-    raw = _domain_raw_scores(text)
-    raw["general"] = _GENERAL_FLOOR
-    total = sum(raw.values())
-    return {domain: round(raw[domain] / total, 6) for domain in DOMAINS}
-
-
 # --- document type -------------------------------------------------------------------------------------------------
 
 _TYPE_CUES: tuple[tuple[str, str | None, tuple[tuple[float, str], ...]], ...] = (

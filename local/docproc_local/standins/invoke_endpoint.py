@@ -1,61 +1,39 @@
-"""The SageMaker Runtime ``InvokeEndpoint`` stand-in: a text-classification endpoint around an injected scorer.
+"""The SageMaker Runtime ``InvokeEndpoint`` stand-in: the project's ``model.tar.gz`` behind the service's API.
 
-Requests: ``{"inputs": "text"}`` (Hugging Face text-classification, also a list of texts), ``{"text": "..."}``, a
-JSON string, or a raw ``text/plain`` body. Answers, per endpoint:
-
-* ``hf``: ``[{"label": "legal", "score": 0.91}, ...]``, every label, highest score first (``parameters.top_k``
-  keeps the first k);
-* ``plain``: ``{"label": "legal", "scores": {"legal": 0.91, ...}}``.
-
-What the container would reject (bad JSON, unsupported content type, a scorer that fails) comes back as
-``ModelError`` (424) with ``OriginalStatusCode``, like the service reports errors of the model container.
+The endpoint's model is the classifier artifact served as the SageMaker scikit-learn container serves it
+(:class:`docproc_local.classifier.artifact.ServedModel`: ``code/inference.py``'s ``input_fn -> predict_fn ->
+output_fn``). This module adds what the *service* does around the container: the endpoint-name check, the payload
+limit, and the error shapes. A container answer other than 2xx becomes ``ModelError`` (HTTP 424) with
+``OriginalStatusCode`` and ``OriginalMessage``, as SageMaker reports a model container's own errors.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from docproc_local.standins.errors import ServiceError, sagemaker_error
 
-Classify = Callable[[str], Mapping[str, float]]
-RESPONSE_FORMATS = ("hf", "plain")
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 ACCOUNT_ID = "000000000000"
+REGION = "us-east-1"
 
 _ENDPOINT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-_JSON_TYPES = ("application/json", "application/x-json", "text/json")
-_TEXT_TYPES = ("text/plain", "application/x-text", "text/x-text")
 
 
-@dataclass(frozen=True)
-class Invocation:
-    endpoint_name: str
-    texts: list[str]
-    batched: bool  # the request sent a list of texts
-    top_k: int | None
-    content_type: str
+class ContainerAnswer(Protocol):
+    status: int
+    body: bytes
 
 
-def _model_error(message: str, original_status: int) -> ServiceError:
-    return sagemaker_error(
-        "ModelError",
-        f'Received client error ({original_status}) from primary with message "{message}". See '
-        f"https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logEventViewer:group="
-        f"/aws/sagemaker/Endpoints/local in account {ACCOUNT_ID} for more information.",
-        OriginalStatusCode=original_status,
-        OriginalMessage=message,
-        LogStreamArn=f"arn:aws:logs:us-east-1:{ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/local",
-    )
+class EndpointModel(Protocol):
+    """What serves an endpoint: one request in, the container's status and body out."""
+
+    def invoke(self, body: bytes, content_type: str | None, accept: str | None = ...) -> ContainerAnswer: ...
 
 
-def parse_invocation(
-    endpoint_name: str, body: bytes, content_type: str | None, *, endpoints: frozenset[str] | None = None
-) -> Invocation:
+def check_request(endpoint_name: str, body: bytes, *, endpoints: frozenset[str] | None = None) -> None:
+    """The service's own validation, before the container sees the request."""
     if not _ENDPOINT_NAME_RE.match(endpoint_name):
         raise sagemaker_error(
             "ValidationError",
@@ -66,58 +44,30 @@ def parse_invocation(
         raise sagemaker_error("ValidationError", f"Endpoint {endpoint_name} of account {ACCOUNT_ID} not found.")
     if len(body) > MAX_PAYLOAD_BYTES:
         raise sagemaker_error("ValidationError", f"Request payload is larger than {MAX_PAYLOAD_BYTES} bytes.")
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    try:
-        raw = body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise _model_error("The request body is not UTF-8 text.", 400) from error
-    looks_json = raw.lstrip()[:1] in ("{", "[", '"')
-    if media_type in _TEXT_TYPES or (
-        media_type in ("", "application/octet-stream", "binary/octet-stream") and not looks_json
-    ):
-        return Invocation(endpoint_name, [raw], False, None, media_type or "text/plain")
-    if media_type not in (*_JSON_TYPES, "", "application/octet-stream", "binary/octet-stream"):
-        raise _model_error(f"Content type {media_type} is not supported by this model.", 415)
-    try:
-        payload = json.loads(raw)
-    except ValueError as error:
-        raise _model_error("The request body is not valid JSON.", 400) from error
-    top_k = None
-    if isinstance(payload, dict):
-        parameters = payload.get("parameters")
-        if isinstance(parameters, dict) and isinstance(parameters.get("top_k"), int) and parameters["top_k"] > 0:
-            top_k = parameters["top_k"]
-        payload = payload.get("inputs", payload.get("text", payload.get("instances")))
-    if isinstance(payload, str):
-        return Invocation(endpoint_name, [payload], False, top_k, media_type or "application/json")
-    if isinstance(payload, list) and payload and all(isinstance(item, str) for item in payload):
-        return Invocation(endpoint_name, payload, True, top_k, media_type or "application/json")
-    raise _model_error('Expected {"inputs": "<text>"}, {"text": "<text>"} or a list of texts.', 400)
 
 
-def _scores(classify: Classify, text: str) -> dict[str, float]:
-    try:
-        raw = classify(text)
-    except Exception as error:  # any failure of the model code is the container's 5xx
-        raise _model_error(f"The model failed: {type(error).__name__}: {error}", 500) from error
-    try:
-        scores = {str(label): float(score) for label, score in dict(raw).items()}
-    except (TypeError, ValueError) as error:
-        raise _model_error("The model returned something other than a score per label.", 500) from error
-    if not scores or not all(math.isfinite(score) for score in scores.values()):
-        raise _model_error("The model returned no usable scores.", 500)
-    return scores
+def model_error(endpoint_name: str, status: int, message: str) -> ServiceError:
+    log_group = f"/aws/sagemaker/Endpoints/{endpoint_name}"
+    return sagemaker_error(
+        "ModelError",
+        f'Received client error ({status}) from primary with message "{message}". See '
+        f"https://{REGION}.console.aws.amazon.com/cloudwatch/home?region={REGION}#logEventViewer:group={log_group} "
+        f"in account {ACCOUNT_ID} for more information.",
+        OriginalStatusCode=status,
+        OriginalMessage=message,
+        LogStreamArn=f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{log_group}",
+    )
 
 
-def respond(invocation: Invocation, classify: Classify, response_format: str) -> bytes:
-    """The response body for ``invocation`` in ``response_format`` (``hf`` or ``plain``)."""
-    results: list[Any] = []
-    for text in invocation.texts:
-        scores = _scores(classify, text)
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-        if response_format == "hf":
-            ranked = ranked[: invocation.top_k] if invocation.top_k else ranked
-            results.append([{"label": label, "score": round(score, 6)} for label, score in ranked])
-        else:
-            results.append({"label": ranked[0][0], "scores": {label: round(score, 6) for label, score in ranked}})
-    return json.dumps(results if invocation.batched else results[0]).encode()
+def invoke(
+    model: EndpointModel,
+    endpoint_name: str,
+    body: bytes,
+    content_type: str | None,
+    accept: str | None,
+) -> bytes:
+    """The response body of a checked InvokeEndpoint call, or the ``ModelError`` the service would answer."""
+    answer = model.invoke(body, content_type, accept)
+    if not 200 <= answer.status < 300:
+        raise model_error(endpoint_name, answer.status, answer.body.decode("utf-8", errors="replace")[:1000])
+    return answer.body

@@ -38,9 +38,9 @@ from urllib.parse import unquote, urlsplit
 
 from docproc_local.standins import converse, invoke_endpoint
 from docproc_local.standins.errors import ServiceError
-from docproc_local.standins.extractor import domain_scores, extract_insights
+from docproc_local.standins.extractor import extract_insights
 from docproc_local.standins.faults import FaultConfig, FaultInjector, Outcome
-from docproc_local.standins.invoke_endpoint import RESPONSE_FORMATS, Classify
+from docproc_local.standins.invoke_endpoint import EndpointModel
 from docproc_local.standins.openai_compat import LLMEndpoint
 
 __all__ = ["FaultConfig", "StandinServer", "main"]
@@ -72,14 +72,11 @@ _FAULT_ANSWERS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _default_classify() -> Classify:
-    """The trained local classifier when it is installed, else the extractor's lexicon scores."""
-    try:
-        from docproc_local.classifier.model import default_classifier
-    except ImportError:
-        logger.warning("trained classifier unavailable, classifying with the extractor's lexicon scores")
-        return domain_scores
-    return default_classifier().predict_proba
+def _default_model() -> EndpointModel:
+    """The project's classifier artifact (built first if missing), served as the SageMaker container serves it."""
+    from docproc_local.classifier import artifact
+
+    return artifact.ServedModel(artifact.ensure())
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -171,8 +168,8 @@ class _Handler(BaseHTTPRequestHandler):
 class StandinServer:
     """Local Bedrock Runtime + SageMaker Runtime stand-ins on one port, with fault injection and counters.
 
-    ``classify`` scores a text per label for InvokeEndpoint (default: the trained local classifier, loaded on the
-    first call). ``response_format`` is ``"hf"`` or ``"plain"``; ``endpoint_formats`` overrides it per endpoint.
+    ``model`` serves InvokeEndpoint (default: the project's ``model.tar.gz``, loaded on the first call, see
+    :func:`_default_model`).
     ``endpoints`` / ``model_ids``, when given, are the only endpoint names / model ids that exist. ``llm`` forwards
     Converse to an OpenAI-compatible server (default: from ``DOCPROC_LOCAL_LLM_URL``; pass ``environ={}`` to
     ignore the environment).
@@ -182,11 +179,9 @@ class StandinServer:
         self,
         host: str = "127.0.0.1",
         port: int = 0,
-        classify: Classify | None = None,
-        response_format: str = "hf",
+        model: EndpointModel | None = None,
         faults: Mapping[str, FaultConfig] | None = None,
         *,
-        endpoint_formats: Mapping[str, str] | None = None,
         endpoints: Iterable[str] | None = None,
         model_ids: Iterable[str] | None = None,
         max_input_tokens: int = converse.DEFAULT_MAX_INPUT_TOKENS,
@@ -195,22 +190,17 @@ class StandinServer:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
-        for fmt in [response_format, *(endpoint_formats or {}).values()]:
-            if fmt not in RESPONSE_FORMATS:
-                raise ValueError(f"response format must be one of {', '.join(RESPONSE_FORMATS)}, not {fmt!r}")
         if faults is None:
             faults = {service: FaultConfig.parse(env[name]) for service, name in ENV_FAULTS.items() if env.get(name)}
         self.host = host
         self.port = port
-        self.response_format = response_format
-        self.endpoint_formats = dict(endpoint_formats or {})
         self.endpoints = frozenset(endpoints) if endpoints is not None else None
         self.model_ids = frozenset(model_ids) if model_ids is not None else None
         self.max_input_tokens = max_input_tokens
         self.llm = llm if llm is not None else LLMEndpoint.from_env(env)
         self._extract = extract
-        self._classify = classify
-        self._classify_lock = threading.Lock()
+        self._model = model
+        self._model_lock = threading.Lock()
         self._faults = FaultInjector(dict(faults))
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -280,11 +270,11 @@ class StandinServer:
 
     # --- request handling --------------------------------------------------------------------------------------------
 
-    def _classifier(self) -> Classify:
-        with self._classify_lock:
-            if self._classify is None:
-                self._classify = _default_classify()
-            return self._classify
+    def _endpoint_model(self) -> EndpointModel:
+        with self._model_lock:
+            if self._model is None:
+                self._model = _default_model()
+            return self._model
 
     def _handle_get(self, handler: _Handler) -> None:
         path = urlsplit(handler.path).path
@@ -364,17 +354,20 @@ class StandinServer:
 
     def _invoke(self, handler: _Handler, endpoint_name: str, body: bytes) -> None:
         try:
-            invocation = invoke_endpoint.parse_invocation(
-                endpoint_name, body, handler.headers.get("Content-Type"), endpoints=self.endpoints
-            )
+            invoke_endpoint.check_request(endpoint_name, body, endpoints=self.endpoints)
         except ServiceError as error:
             raise self._rejected("sagemaker", error) from None
         decision = self._faults.decide("sagemaker")
         self._apply_latency("sagemaker", decision.latency_ms)
         self._raise_injected("sagemaker", decision.outcome, decision.code)
-        fmt = self.endpoint_formats.get(endpoint_name, self.response_format)
         try:
-            answer = invoke_endpoint.respond(invocation, self._classifier(), fmt)
+            answer = invoke_endpoint.invoke(
+                self._endpoint_model(),
+                endpoint_name,
+                body,
+                handler.headers.get("Content-Type"),
+                handler.headers.get("Accept"),
+            )
         except ServiceError as error:
             self._faults.count("sagemaker", "model_errors", code=error.code)
             raise
@@ -402,7 +395,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m docproc_local.standins", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--format", choices=RESPONSE_FORMATS, default="hf", help="InvokeEndpoint answer format")
     for service in ("bedrock", "sagemaker"):
         parser.add_argument(
             f"--{service}-faults", metavar="SPEC", help="e.g. throttle_rate=0.1,error_rate=0.05,latency_ms=20,seed=7"
@@ -415,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         for service, spec in (("bedrock", args.bedrock_faults), ("sagemaker", args.sagemaker_faults))
         if spec
     }
-    server = StandinServer(args.host, args.port, response_format=args.format, faults=faults or None)
+    server = StandinServer(args.host, args.port, faults=faults or None)
     with server:
         for name, value in server.env().items():
             print(f"export {name}={value}", flush=True)

@@ -1,0 +1,95 @@
+"""``docproc classifier train | evaluate | bench | publish``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from docproc_local.classifier.corpus import REPO
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    classifier = sub.add_parser("classifier", help="the SageMaker domain classifier: train, evaluate, bench, publish")
+    commands = classifier.add_subparsers(metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train on classifier/corpus and write model.tar.gz")
+    train.add_argument("--output", type=Path, help="where to write it (default .docproc/classifier/model.tar.gz)")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="precision/recall/F1, confusion and calibration on a folder")
+    evaluate.add_argument(
+        "path", type=Path, nargs="?", default=REPO.parent / "shared" / "realdocs", help="(default ../shared/realdocs)"
+    )
+    evaluate.add_argument("--labels", type=Path, help="labels TSV (default PATH/labels.tsv or the realdocs labels)")
+    evaluate.add_argument("--artifact", type=Path, help="model.tar.gz to evaluate (default: the built one)")
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    evaluate.add_argument("--min-macro-f1", type=float, help="exit 1 when macro-F1 is below this")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    bench = commands.add_parser("bench", help="artifact size, load time, predict latency, training time")
+    bench.add_argument("--artifact", type=Path)
+    bench.add_argument("--requests", type=int, default=60, help="requests per text size (default 60)")
+    bench.add_argument("--train", action="store_true", help="also time a full training run")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(func=cmd_bench)
+
+    publish = commands.add_parser("publish", help="upload model.tar.gz to S3 and print the parameter override")
+    target = publish.add_mutually_exclusive_group(required=True)
+    target.add_argument("--stack-name", help="upload into this stack's artifacts bucket")
+    target.add_argument("--bucket", help="upload into this bucket")
+    publish.add_argument("--region")
+    publish.add_argument("--artifact", type=Path)
+    publish.set_defaults(func=cmd_publish)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from docproc_local.classifier import artifact
+
+    path = artifact.build(args.output)
+    metadata = artifact.read_metadata(path)
+    print(
+        f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): {metadata['documents']} documents in "
+        f"{len(metadata['languages'])} languages ({', '.join(metadata['languages'])}), "
+        f"scikit-learn {metadata['scikit_learn']}, trained in {metadata['training_seconds']} s"
+    )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from docproc_local.classifier import evaluate
+
+    result = evaluate.run(args.path, args.labels, args.artifact, as_json=args.json)
+    if args.min_macro_f1 is not None and result["macro_f1"] < args.min_macro_f1:
+        print(f"macro-F1 {result['macro_f1']:.3f} is below {args.min_macro_f1}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from docproc_local.classifier import bench
+
+    result = bench.run(args.artifact, requests=args.requests, train=args.train)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        bench.print_result(result)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    import boto3
+
+    from docproc_local.classifier import artifact, publish
+
+    path = artifact.ensure(args.artifact)
+    session = boto3.Session(region_name=args.region)
+    bucket = args.bucket or publish.stack_bucket(session.client("cloudformation"), args.stack_name)
+    uri = publish.publish(path, s3=session.client("s3"), bucket=bucket)
+    print(f"uploaded {path} to {uri}", file=sys.stderr)
+    stack = args.stack_name or "STACK"
+    print("deploy with:", file=sys.stderr)
+    print(f"  sam deploy --stack-name {stack} --parameter-overrides {publish.override(uri)}", file=sys.stderr)
+    print(publish.override(uri))
+    return 0

@@ -1,0 +1,76 @@
+"""The classifier's training corpus: ``classifier/corpus/<language>/<label>.txt``, documents split by ``---`` lines.
+
+See ``classifier/corpus/README.md`` for where every part comes from and its licence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+CLASSIFIER_DIR = REPO / "classifier"
+CORPUS_DIR = CLASSIFIER_DIR / "corpus"
+LABELS: tuple[str, ...] = ("legal", "medical", "financial", "technical", "hr", "general")
+DOC_SEPARATOR = "---"
+
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
+
+
+class CorpusError(ValueError):
+    """The corpus is missing, empty, or has a file or folder the classifier does not know."""
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+    language: str
+    source: str  # "<language>/<label>.txt#<n>"
+
+
+def split_documents(text: str) -> list[str]:
+    """The documents of one corpus file: the parts between lines holding only ``---``."""
+    parts, current = [], []
+    for line in text.splitlines():
+        if line.strip() == DOC_SEPARATOR:
+            parts.append("\n".join(current).strip())
+            current = []
+        else:
+            current.append(line)
+    parts.append("\n".join(current).strip())
+    return [part for part in parts if part]
+
+
+def load_corpus(root: Path = CORPUS_DIR) -> list[Example]:
+    """Every example of the corpus, in a stable order (language, label, position)."""
+    if not root.is_dir():
+        raise CorpusError(f"no corpus folder at {root}")
+    examples: list[Example] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if not _LANGUAGE.match(folder.name):
+            raise CorpusError(f"{folder}: corpus folders are ISO 639-1 language codes (en, de, ...)")
+        for path in sorted(folder.glob("*.txt")):
+            if path.stem not in LABELS:
+                raise CorpusError(f"{path}: {path.stem!r} is not a label; the labels are {', '.join(LABELS)}")
+            try:
+                content = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as error:
+                raise CorpusError(f"{path}: not UTF-8 ({error})") from error
+            for n, doc in enumerate(split_documents(content)):
+                examples.append(Example(doc, path.stem, folder.name, f"{folder.name}/{path.name}#{n}"))
+    missing = set(LABELS) - {example.label for example in examples}
+    if missing:
+        raise CorpusError(f"{root}: no documents for {', '.join(sorted(missing))}")
+    return examples
+
+
+def corpus_hash(root: Path = CORPUS_DIR) -> str:
+    """A hash of every corpus file's name and content (the artifact records it)."""
+    digest = hashlib.sha256()
+    for path in sorted(root.glob("*/*.txt")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
