@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import sys
 import tarfile
 import tempfile
@@ -151,7 +152,13 @@ class ServedModel:
             model_dir = Path(tempfile.gettempdir()) / f"docproc-model-{digest}"
         self.model_dir = model_dir
         if not (model_dir / "code" / "inference.py").is_file():
-            unpack(artifact, model_dir)
+            # unpack beside it, then rename: a second process never sees a half-written model directory
+            staging = Path(tempfile.mkdtemp(prefix=f"{model_dir.name}.", dir=model_dir.parent))
+            unpack(artifact, staging)
+            try:
+                staging.rename(model_dir)
+            except OSError:  # another process got there first: use its copy
+                shutil.rmtree(staging, ignore_errors=True)
         self.module = load_inference(model_dir / "code")
         started = time.perf_counter()
         self.model = self.module.model_fn(str(model_dir))

@@ -137,7 +137,7 @@ def print_report(rows: Sequence[Row], result: dict[str, Any], seconds: float, as
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if Console().is_terminal else 120)  # piped: no 80-column cut
     files = Table(title="documents", show_lines=False)
     for column in ("file", "lang", "expected", "predicted", "p", ""):
         files.add_column(column)
