@@ -44,8 +44,9 @@ class Hyper:
     char_min_n: int = 2
     char_max_n: int = 4
     min_df: int = 2
-    max_word_features: int = 120_000
-    max_char_features: int = 200_000
+    # caps: 40k/60k score the same as 120k/200k in 5-fold CV on the corpus (0.924) with a smaller, faster model
+    max_word_features: int = 40_000
+    max_char_features: int = 60_000
     calibration_folds: int = 5
 
 
