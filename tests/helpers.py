@@ -106,20 +106,33 @@ def sqs_event(*bodies: str, queue_arn: str = "arn:aws:sqs:us-east-1:123456789012
     }
 
 
-def valid_extraction(**overrides: Any) -> dict[str, Any]:
-    """A tool input that satisfies the extraction schema (camelCase, as the model sends it)."""
+INVOICE_TEXT = "INVOICE 123456789\nAmazon Web Services, Inc.\nTotal: $11.19\nDate: October 3, 2017"
+
+
+def envelope(value: Any, quote: str, confidence: float = 0.9, page: int | None = 1) -> dict[str, Any]:
+    evidence: dict[str, Any] = {"quote": quote}
+    if page is not None:
+        evidence["page"] = page
+    return {"value": value, "confidence": confidence, "evidence": evidence}
+
+
+def valid_extraction(fields: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """A ``record_invoice`` tool input (what the model sends) whose quotes are all in :data:`INVOICE_TEXT`."""
     value: dict[str, Any] = {
-        "documentType": "invoice",
         "title": "Amazon Web Services invoice",
         "summary": "An AWS invoice for cloud services used in the billing period.",
         "language": "en",
-        "domainHint": "financial",
-        "dates": [{"value": "2017-10-03", "text": "October 3, 2017"}],
-        "amounts": [{"value": 11.19, "currency": "USD", "text": "$11.19"}],
-        "parties": [{"name": "Amazon Web Services, Inc.", "role": "seller"}],
-        "identifiers": [{"kind": "invoice number", "value": "123456789"}],
-        "emails": [],
-        "keyPhrases": ["cloud services", "billing period"],
+        "domain_hint": "financial",
+        "key_phrases": ["cloud services", "billing period"],
+        "fields": {
+            "invoice_number": envelope("123456789", "INVOICE 123456789", 0.95),
+            "issuer": envelope("Amazon Web Services, Inc.", "Amazon Web Services, Inc.", 0.9),
+            "total": envelope(11.19, "Total: $11.19", 0.9),
+            "currency": envelope("USD", "Total: $11.19", 0.8),
+            "issue_date": envelope("2017-10-03", "Date: October 3, 2017", 0.85),
+        }
+        if fields is None
+        else fields,
     }
     value.update(overrides)
     return value
@@ -141,7 +154,7 @@ def converse_response(
     }
 
 
-def tool_use(tool_input: Any, *, tool_use_id: str = "tooluse_1", name: str = "record_document_insights") -> dict:
+def tool_use(tool_input: Any, *, tool_use_id: str = "tooluse_1", name: str = "record_invoice") -> dict:
     return {"toolUse": {"toolUseId": tool_use_id, "name": name, "input": tool_input}}
 
 
@@ -192,8 +205,17 @@ def prepared_document(artifacts_bucket: str = "docproc-artifacts", **overrides: 
 
 
 def extraction_result(**overrides: Any) -> dict[str, Any]:
+    """An extract branch result (wire form) as the extract function returns it, fields evidence-checked."""
+    from docproc import classes, evidence
+    from docproc.models import dump
+
+    tool_input = valid_extraction()
+    fields = evidence.check_fields(tool_input.pop("fields"), INVOICE_TEXT)
     value: dict[str, Any] = {
-        "extraction": valid_extraction(),
+        "documentClass": "invoice",
+        "configVersion": classes.load().version,
+        "extraction": tool_input,
+        "fields": {k: dump(v) for k, v in fields.items()},  # type: ignore[arg-type]
         "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
         "usage": {"inputTokens": 812, "outputTokens": 97, "totalTokens": 909},
         "durationMs": 2310,

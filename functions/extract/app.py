@@ -1,4 +1,4 @@
-"""Extract: Bedrock Converse with a JSON-Schema tool; validated output and token usage."""
+"""Extract: Bedrock Converse with one tool per document class; validated, evidence-checked fields and token usage."""
 
 from __future__ import annotations
 
@@ -39,6 +39,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         raise
     logger.info(
         "extracted",
+        document_class=result.document_class,
+        config_version=result.config_version,
+        fields=len(result.fields or {}),
+        unverified_fields=result.unverified_fields,
         model_id=result.model_id,
         input_tokens=result.usage.input_tokens,
         output_tokens=result.usage.output_tokens,
@@ -48,6 +52,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     metrics.add_metric(name="InputTokens", unit=MetricUnit.Count, value=result.usage.input_tokens)
     metrics.add_metric(name="OutputTokens", unit=MetricUnit.Count, value=result.usage.output_tokens)
+    if result.unverified_fields:
+        metrics.add_metric(name="UnverifiedFields", unit=MetricUnit.Count, value=len(result.unverified_fields))
     if result.repaired:
         metrics.add_metric(name="ExtractionRepaired", unit=MetricUnit.Count, value=1)
     return dump(ExtractionBranch(status="SUCCEEDED", result=result))

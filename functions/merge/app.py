@@ -24,17 +24,26 @@ metrics = Metrics()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_env().require("artifacts_bucket")
     request = MergeInput.model_validate(event)
-    output = merge(request, s3=aws.client("s3"), artifacts_bucket=settings.artifacts_bucket)
+    output = merge(
+        request,
+        s3=aws.client("s3"),
+        artifacts_bucket=settings.artifacts_bucket,
+        review_threshold=settings.review_threshold,
+    )
     detail = output.event
     logger.info(
         "merged",
         domain=detail.get("domain"),
-        document_type=detail.get("documentType"),
+        document_class=detail.get("documentClass"),
+        config_version=detail.get("configVersion"),
         confidence=detail.get("confidence"),
+        needs_review=output.needs_review,
         partial=detail.get("partial"),
         agrees=detail.get("agreement", {}).get("agrees"),
     )
     metrics.add_metric(name="DocumentsCompleted", unit=MetricUnit.Count, value=1)
     if detail.get("partial"):
         metrics.add_metric(name="DocumentsPartial", unit=MetricUnit.Count, value=1)
+    if output.needs_review:
+        metrics.add_metric(name="DocumentsNeedingReview", unit=MetricUnit.Count, value=1)
     return dump(output)

@@ -23,8 +23,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from docproc_local import classes_cli
 from docproc_local.classifier import cli as classifier_cli
 from docproc_local.client import StackClient, Upload
+from docproc_local.evaluation import cli as evaluation_cli
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 
@@ -87,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
 
     classifier_cli.add_parser(sub)
+    evaluation_cli.add_parser(sub)
+    classes_cli.add_parser(sub)
     return parser
 
 
@@ -199,7 +203,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress = Progress(len(uploads), sys.stderr)
         records = stack.wait_for([u.document_id for u in uploads], timeout=args.timeout, on_change=progress.update)
         progress.finish()
-        events = _drain_events(stack, expected=len(records))
+        expected_events = len(records) + sum(1 for r in records.values() if r.get("needsReview"))
+        events = _drain_events(stack, expected=expected_events)
         rows = [_row(upload, records.get(upload.document_id)) for upload in uploads]
         print_table(rows, sys.stdout)
         if args.jsonl:
@@ -208,7 +213,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     completed = sum(1 for r in rows if r["status"] == "COMPLETED")
     failed = sum(1 for r in rows if r["status"] == "FAILED")
     unfinished = len(rows) - completed - failed
-    _err(f"{completed} completed, {failed} failed, {unfinished} unfinished; {len(events)} result event(s) received")
+    reviews = sum(1 for e in events if e.get("detail-type") == "Document Needs Review")
+    _err(
+        f"{completed} completed, {failed} failed, {unfinished} unfinished; {len(events) - reviews} result event(s) "
+        f"and {reviews} review event(s) received; {sum(1 for r in rows if r['review'])} need review"
+    )
     if runtime.lambda_log:
         _err(f"Lambda logs and metrics (as CloudWatch would hold them): {runtime.lambda_log}")
     if unfinished:
@@ -237,9 +246,11 @@ def _row(upload: Upload, record: dict[str, Any] | None) -> dict[str, Any]:
         "document": upload.key,
         "status": status,
         "domain": classification.get("domain", ""),
-        "type": extraction.get("documentType", ""),
+        "class": record.get("documentClass", ""),
         "title": extraction.get("title", ""),
         "confidence": f"{record['confidence']:.2f}" if record.get("confidence") is not None else "",
+        "fields": str(len(record["fields"])) if record.get("fields") else "",
+        "review": "yes" if record.get("needsReview") else "",
         "latency": f"{latency / 1000:.1f}s" if latency is not None else "",
         "reason": reason,
     }
@@ -249,9 +260,11 @@ COLUMNS = (
     ("document", 34),
     ("status", 10),
     ("domain", 10),
-    ("type", 18),
-    ("title", 36),
+    ("class", 19),
+    ("title", 30),
     ("confidence", 10),
+    ("fields", 6),
+    ("review", 6),
     ("latency", 8),
     ("reason", 30),
 )

@@ -1,8 +1,12 @@
 """The event contract: the ``detail`` of the events docproc publishes on its EventBridge bus (source ``docproc``).
 
 ``schemas/*.json`` are generated from these models (``python -m docproc.contract schemas``) and a test
-checks the committed files against them. Bump ``SCHEMA_VERSION`` (and the file names' ``vN``) on any change
-that is not purely additive. Events carry insights and references, never the document text.
+checks the committed files against them. Bump an event's schema version (and its file name's ``vN``) on any
+change that is not purely additive. Events carry insights and references, never the document text (the evidence
+quotes of extracted fields are short excerpts).
+
+Versions: ``Document Processed`` 2.0 (typed class fields replaced 1.0's generic ``fields`` and ``documentType``),
+``Document Processing Failed`` 1.0, ``Document Needs Review`` 1.0.
 """
 
 from __future__ import annotations
@@ -17,11 +21,8 @@ from pydantic import Field
 
 from docproc.models import (
     Agreement,
-    AmountMention,
-    DateMention,
-    Identifier,
+    Fields,
     MissingPart,
-    Party,
     SourceObject,
     TokenUsage,
     WireModel,
@@ -30,22 +31,16 @@ from docproc.models import (
 EVENT_SOURCE = "docproc"
 PROCESSED = "Document Processed"
 FAILED = "Document Processing Failed"
-SCHEMA_VERSION: Literal["1.0"] = "1.0"
-
-
-class KeyFields(WireModel):
-    dates: list[DateMention] = Field(default_factory=list)
-    amounts: list[AmountMention] = Field(default_factory=list)
-    parties: list[Party] = Field(default_factory=list)
-    identifiers: list[Identifier] = Field(default_factory=list)
-    emails: list[str] = Field(default_factory=list)
-    key_phrases: list[str] = Field(default_factory=list)
+NEEDS_REVIEW = "Document Needs Review"
+PROCESSED_VERSION: Literal["2.0"] = "2.0"
+FAILED_VERSION: Literal["1.0"] = "1.0"
+NEEDS_REVIEW_VERSION: Literal["1.0"] = "1.0"
 
 
 class DocumentProcessed(WireModel):
     """Detail of a ``Document Processed`` event."""
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["2.0"] = PROCESSED_VERSION
     event_id: str = Field(description="Stable per document, generation and status: de-duplicate on it")
     document_id: str
     generation: int = Field(ge=1, description="Increases with each deliberate re-processing")
@@ -55,13 +50,18 @@ class DocumentProcessed(WireModel):
     media_type: str
     domain: str | None = Field(description="Classified domain; null when classification is missing")
     domain_confidence: float | None = None
-    document_type: str | None = Field(description="From extraction; null when extraction is missing")
+    document_class: str | None = Field(description="From extraction; null when extraction is missing")
+    config_version: str | None = Field(description="Version of the document-class configuration used")
     title: str | None = None
     summary: str | None = None
     language: str | None = None
-    fields: KeyFields | None = None
+    fields: Fields | None = Field(
+        description="The class's fields: {value, confidence, evidence{page, quote, found}, flags}, lists per item"
+    )
     agreement: Agreement
     confidence: float = Field(ge=0, le=1)
+    needs_review: bool = Field(description="True when confidence is below the stack's review threshold")
+    review_reasons: list[str] = Field(default_factory=list)
     partial: bool = Field(description="True when one branch failed; `missing` says which and why")
     missing: list[MissingPart] = Field(default_factory=list)
     usage: TokenUsage | None = None
@@ -82,7 +82,7 @@ class FailedSource(WireModel):
 class DocumentProcessingFailed(WireModel):
     """Detail of a ``Document Processing Failed`` event."""
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.0"] = FAILED_VERSION
     event_id: str
     document_id: str
     generation: int = Field(ge=1)
@@ -96,15 +96,40 @@ class DocumentProcessingFailed(WireModel):
     failed_at: datetime
 
 
+class DocumentNeedsReview(WireModel):
+    """Detail of a ``Document Needs Review`` event (published after ``Document Processed`` for the same record)."""
+
+    schema_version: Literal["1.0"] = NEEDS_REVIEW_VERSION
+    event_id: str = Field(description="Stable per document and generation: de-duplicate on it")
+    document_id: str
+    generation: int = Field(ge=1)
+    source: SourceObject
+    document_class: str | None
+    config_version: str | None
+    domain: str | None
+    confidence: float = Field(ge=0, le=1)
+    review_threshold: float = Field(ge=0, le=1)
+    review_reasons: list[str] = Field(description="low_confidence, partial, unverified_fields, branches_disagree, ...")
+    unverified_fields: list[str] = Field(default_factory=list, description="Fields whose evidence was not found")
+    result_uri: str
+    completed_at: datetime
+
+
 SCHEMA_FILES: dict[str, type[WireModel]] = {
-    "document-processed.v1.json": DocumentProcessed,
+    "document-processed.v2.json": DocumentProcessed,
     "document-processing-failed.v1.json": DocumentProcessingFailed,
+    "document-needs-review.v1.json": DocumentNeedsReview,
+}
+DETAIL_TYPES: dict[type[WireModel], str] = {
+    DocumentProcessed: PROCESSED,
+    DocumentProcessingFailed: FAILED,
+    DocumentNeedsReview: NEEDS_REVIEW,
 }
 
 
 def json_schema(model: type[WireModel]) -> dict[str, Any]:
     schema = model.model_json_schema(by_alias=True, mode="serialization")
-    detail_type = PROCESSED if model is DocumentProcessed else FAILED
+    detail_type = DETAIL_TYPES[model]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://docproc.dev/schemas/{next(k for k, v in SCHEMA_FILES.items() if v is model)}",

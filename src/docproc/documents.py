@@ -161,6 +161,8 @@ def extract_text(
     raw = extractor(sniffed, _Limits(max_pages=max_pages, max_chars=max_chars))
     warnings = [*sniffed.warnings, *raw.warnings]
     text = _normalise(raw.text)
+    if sniffed.format is DocumentFormat.PDF:
+        text = text.replace(_PAGE_MARK, PAGE_BREAK)
     if not text:
         raise NoTextContent(raw.empty_reason or f"{sniffed.format.name} document parsed but contains no text")
     truncated = raw.truncated
@@ -967,6 +969,10 @@ _PDF_FAILURES: tuple[type[BaseException], ...] = (
 )
 
 
+PAGE_BREAK = "\f"  # separates PDF pages in the extracted text: page = 1 + form feeds before an offset
+_PAGE_MARK = "\ue000"  # stands for PAGE_BREAK until normalisation (which turns form feeds into newlines) is done
+
+
 def _extract_pdf(sniffed: _Sniffed, limits: _Limits) -> _Raw:
     warnings: list[str] = []
     data = sniffed.data
@@ -990,6 +996,7 @@ def _extract_pdf(sniffed: _Sniffed, limits: _Limits) -> _Raw:
     to_read = min(n_pages, limits.max_pages)
     failed: list[int] = []
     read = 0
+    page_breaks = 0  # form feeds emitted: page n's text is preceded by n - 1 of them (PAGE_BREAK)
     image_pages = 0
     spaced_pages: list[int] = []
     recoded_pages: list[int] = []
@@ -1015,6 +1022,7 @@ def _extract_pdf(sniffed: _Sniffed, limits: _Limits) -> _Raw:
         text, spaced = _join_letter_spacing(text)
         if spaced:
             spaced_pages.append(number)
+        text, page_breaks = _PAGE_MARK * (number - 1 - page_breaks) + text.replace(_PAGE_MARK, " "), number - 1
         if not sink.add(text):
             break
     if sink.full and read + len(failed) < n_pages:

@@ -28,6 +28,7 @@ class ReasonCode(StrEnum):
     SOURCE_NOT_FOUND = "SOURCE_NOT_FOUND"
     MODEL_OUTPUT_INVALID = "MODEL_OUTPUT_INVALID"
     MODEL_REQUEST_INVALID = "MODEL_REQUEST_INVALID"
+    CONFIG_INVALID = "CONFIG_INVALID"
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -91,6 +92,12 @@ class ModelRequestInvalid(PermanentError):
 # --- transient: worth another try later ----------------------------------------------------------------------------
 
 
+class ConfigurationInvalid(PermanentError):
+    """A configuration file deployed with the stack (document classes) is invalid: fix it and reprocess."""
+
+    reason_code = ReasonCode.CONFIG_INVALID
+
+
 class TransientError(DocprocError):
     retryable = True
 
@@ -126,6 +133,7 @@ PERMANENT_ERROR_NAMES: tuple[str, ...] = tuple(
         NoTextContent,
         SourceObjectNotFound,
         ModelOutputInvalid,
+        ConfigurationInvalid,
         ModelRequestInvalid,
     )
 )

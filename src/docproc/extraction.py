@@ -1,102 +1,77 @@
-"""Branch A: structured extraction with the Bedrock Converse API.
+"""Branch A: typed extraction by document class with the Bedrock Converse API, in one call.
 
-The model is offered one tool whose ``inputSchema`` is the JSON Schema of :class:`docproc.models.Extraction`
-and is required to call it. Its tool input is validated with jsonschema before it is accepted; one repair
-round sends the validation errors back as a ``toolResult`` with status ``error``. Still invalid ->
-:class:`~docproc.errors.ModelOutputInvalid` (permanent: the record says extraction is missing and why).
+The model is offered one tool per document class (:mod:`docproc.classes`: ``record_<class>``, its ``inputSchema``
+the class's fields wrapped with confidence and evidence, plus the generic insights) with ``toolChoice: any``, and
+picks the tool that fits. The tool input is validated with jsonschema; one repair round sends the validation
+errors back as a ``toolResult`` with status ``error``. Still invalid -> :class:`~docproc.errors.ModelOutputInvalid`
+(permanent: the record says extraction is missing and why). Accepted fields then go through the evidence check
+(:mod:`docproc.evidence`), against the very text the model was given.
 """
 
 from __future__ import annotations
 
-import copy
 import time
-from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
-from docproc import errors
+from docproc import classes, errors, evidence
 from docproc.aws import MODEL_CALL_ERRORS, model_error
 from docproc.models import Extraction, ExtractionResult, TokenUsage
 
-TOOL_NAME = "record_document_insights"
-MAX_OUTPUT_TOKENS = 2048
-SYSTEM_PROMPT = (
-    "You extract structured insights from business documents. Read the document and call the "
-    f"{TOOL_NAME} tool exactly once. Use only facts stated in the document; leave a list empty rather than "
-    "guess. Dates as ISO 8601, amounts as numbers with an ISO 4217 currency when known, language as ISO 639-1."
-)
+MAX_OUTPUT_TOKENS = 4096
 
 
-@cache
-def extraction_schema() -> dict[str, Any]:
-    """The tool's ``inputSchema``: the Extraction model's JSON Schema with ``$ref``s inlined, closed objects."""
-    schema = Extraction.model_json_schema(by_alias=True)
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return inline(copy.deepcopy(defs[node["$ref"].rsplit("/", 1)[-1]]))
-            out = {k: inline(v) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
-            if out.get("type") == "object" and "properties" in out:
-                out["additionalProperties"] = False
-            return out
-        if isinstance(node, list):
-            return [inline(v) for v in node]
-        return node
-
-    return inline(schema)
-
-
-@cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(extraction_schema())
-
-
-def tool_config() -> dict[str, Any]:
-    return {
-        "tools": [
-            {
-                "toolSpec": {
-                    "name": TOOL_NAME,
-                    "description": "Record the document's type, title, summary, language, domain and key fields.",
-                    "inputSchema": {"json": extraction_schema()},
-                }
-            }
-        ],
-        "toolChoice": {"tool": {"name": TOOL_NAME}},
-    }
-
-
-def validation_errors(tool_input: Any) -> list[str]:
+def validation_errors(config: classes.ClassConfig, class_name: str, tool_input: Any) -> list[str]:
+    found = classes.validator(config, class_name).iter_errors(tool_input)
     return [
         f"{'/'.join(str(p) for p in err.absolute_path) or '(root)'}: {err.message}"
-        for err in sorted(_validator().iter_errors(tool_input), key=lambda e: list(e.absolute_path))
+        for err in sorted(found, key=lambda e: list(e.absolute_path))
     ][:20]
 
 
-def extract(text: str, *, bedrock: Any, model_id: str, max_input_chars: int) -> ExtractionResult:
+def user_prompt(document_text: str) -> str:
+    return (
+        f"<document>\n{document_text}\n</document>\n"
+        "Pick the tool for this document's class and call it once, with evidence for every field."
+    )
+
+
+def extract(
+    text: str,
+    *,
+    bedrock: Any,
+    model_id: str,
+    max_input_chars: int,
+    config: classes.ClassConfig | None = None,
+) -> ExtractionResult:
     started = time.perf_counter()
+    if config is None:
+        try:
+            config = classes.load()
+        except classes.ClassConfigError as exc:
+            raise errors.ConfigurationInvalid(str(exc)) from exc
     truncated = len(text) > max_input_chars
     document_text = text[:max_input_chars]
-    messages: list[dict[str, Any]] = [
-        {
-            "role": "user",
-            "content": [{"text": f"<document>\n{document_text}\n</document>\nCall {TOOL_NAME} for this document."}],
-        }
-    ]
+    messages: list[dict[str, Any]] = [{"role": "user", "content": [{"text": user_prompt(document_text)}]}]
+    tool_config = classes.tool_config(config, model_id)
     usage = TokenUsage()
     repaired = False
     for round_no in (1, 2):
-        response = _converse(bedrock, model_id, messages)
+        response = _converse(bedrock, model_id, config.system_prompt, messages, tool_config)
         usage = _add_usage(usage, response.get("usage", {}))
-        tool_use = _tool_use(response)
-        problems = ["the model did not call the tool"] if tool_use is None else validation_errors(tool_use["input"])
-        if not problems and tool_use is not None:
-            extraction = Extraction.model_validate(tool_use["input"])
+        tool_use, document_class = _tool_use(response, config)
+        if tool_use is None or document_class is None:
+            problems = ["the model did not call one of the document-class tools"]
+        else:
+            problems = validation_errors(config, document_class.name, tool_use["input"])
+        if not problems and tool_use is not None and document_class is not None:
+            data = tool_use["input"]
+            fields = evidence.check_fields(data.get("fields") or {}, document_text)
             return ExtractionResult(
-                extraction=extraction,
+                document_class=document_class.name,
+                config_version=config.version,
+                extraction=Extraction.model_validate(data),
+                fields=fields,
+                unverified_fields=evidence.unverified(fields),
                 model_id=model_id,
                 usage=usage,
                 duration_ms=int((time.perf_counter() - started) * 1000),
@@ -121,31 +96,36 @@ def extract(text: str, *, bedrock: Any, model_id: str, max_input_chars: int) -> 
                             "content": [{"text": "Invalid tool input: " + "; ".join(problems)}],
                         }
                     },
-                    {"text": f"Call {TOOL_NAME} again with input that satisfies its schema."},
+                    {"text": "Call the tool again with input that satisfies its schema."},
                 ],
             }
         )
     raise AssertionError("unreachable")
 
 
-def _converse(bedrock: Any, model_id: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+def _converse(
+    bedrock: Any, model_id: str, system: str, messages: list[dict[str, Any]], tool_config: dict[str, Any]
+) -> dict[str, Any]:
     try:
         return bedrock.converse(
             modelId=model_id,
-            system=[{"text": SYSTEM_PROMPT}],
+            system=[{"text": system}],
             messages=messages,
             inferenceConfig={"maxTokens": MAX_OUTPUT_TOKENS, "temperature": 0.0},
-            toolConfig=tool_config(),
+            toolConfig=tool_config,
         )
     except MODEL_CALL_ERRORS as exc:
         raise model_error(exc, f"bedrock converse {model_id}") from exc
 
 
-def _tool_use(response: dict[str, Any]) -> dict[str, Any] | None:
+def _tool_use(
+    response: dict[str, Any], config: classes.ClassConfig
+) -> tuple[dict[str, Any] | None, classes.DocumentClass | None]:
+    """The first toolUse block and the class its tool stands for (None when it names no class tool)."""
     for block in response.get("output", {}).get("message", {}).get("content", []):
-        if "toolUse" in block and block["toolUse"].get("name") == TOOL_NAME:
-            return block["toolUse"]
-    return None
+        if "toolUse" in block:
+            return block["toolUse"], config.for_tool(str(block["toolUse"].get("name", "")))
+    return None, None
 
 
 def _add_usage(total: TokenUsage, usage: dict[str, Any]) -> TokenUsage:

@@ -119,46 +119,33 @@ class PrepareInput(WireModel):
 # --- extraction (Bedrock) ------------------------------------------------------------------------------------------
 
 
-MAX_ITEMS = 25  # per list in an extraction: keeps records and events small
+class Evidence(WireModel):
+    page: int | None = Field(default=None, description="1-based page the quote was found on (PDF pages)")
+    quote: str = Field(description="Verbatim text from the document that contains the value")
+    found: bool | None = Field(default=None, description="Whether the quote was found in the document text")
 
 
-class DateMention(WireModel):
-    value: str = Field(description="ISO 8601 date (YYYY-MM-DD), or YYYY-MM / YYYY when only that is known")
-    text: str = Field(description="The date as written in the document")
+class FieldValue(WireModel):
+    """One extracted value with its confidence (after the evidence check) and the evidence for it."""
+
+    value: Any
+    confidence: float = Field(ge=0, le=1)
+    model_confidence: float | None = Field(default=None, ge=0, le=1, description="What the model stated")
+    evidence: Evidence | None = None
+    flags: list[str] = Field(default_factory=list, description="quote_not_found, page_corrected, value_not_in_quote")
 
 
-class AmountMention(WireModel):
-    value: float
-    currency: str | None = Field(default=None, description="ISO 4217 code when known")
-    text: str
-
-
-class Party(WireModel):
-    name: str
-    role: str | None = None
-
-
-class Identifier(WireModel):
-    kind: str = Field(description="What the identifier is: invoice number, case number, policy number, URL, ...")
-    value: str
+Fields = dict[str, FieldValue | list[FieldValue]]
 
 
 class Extraction(WireModel):
-    """What the Bedrock tool returns. Its JSON Schema is the tool's ``inputSchema``."""
+    """The generic insights of a tool answer (every class's tool has them besides its ``fields``)."""
 
-    document_type: str = Field(
-        max_length=80, description="Kind of document: invoice, contract, resume, discharge summary, ..."
-    )
     title: str = Field(max_length=300)
-    summary: str = Field(max_length=2000, description="Two or three sentences, in the document's language")
-    language: str = Field(min_length=2, max_length=8, description="ISO 639-1 code of the main language")
-    domain_hint: Domain = Field(description="Which business domain the document belongs to")
-    dates: list[DateMention] = Field(default_factory=list, max_length=MAX_ITEMS)
-    amounts: list[AmountMention] = Field(default_factory=list, max_length=MAX_ITEMS)
-    parties: list[Party] = Field(default_factory=list, max_length=MAX_ITEMS)
-    identifiers: list[Identifier] = Field(default_factory=list, max_length=MAX_ITEMS)
-    emails: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
-    key_phrases: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
+    summary: str = Field(max_length=2000)
+    language: str = Field(min_length=2, max_length=8)
+    domain_hint: Domain
+    key_phrases: list[str] = Field(default_factory=list, max_length=25)
 
 
 class TokenUsage(WireModel):
@@ -168,7 +155,11 @@ class TokenUsage(WireModel):
 
 
 class ExtractionResult(WireModel):
+    document_class: str
+    config_version: str
     extraction: Extraction
+    fields: Fields | None = None  # None in the record, where the fields sit at the top level
+    unverified_fields: list[str] = Field(default_factory=list)
     model_id: str
     usage: TokenUsage
     duration_ms: int
@@ -231,7 +222,9 @@ class Agreement(WireModel):
     agrees: bool | None
     classified_domain: str | None = None
     extracted_domain: str | None = None
-    document_type: str | None = None
+    document_class: str | None = None
+    class_domains: list[str] = Field(default_factory=list)
+    class_agrees: bool | None = None
 
 
 class Timings(WireModel):
@@ -261,8 +254,13 @@ class InsightRecord(WireModel):
     media_type: str | None = None
     classification: ClassificationResult | None = None
     extraction: ExtractionResult | None = None
+    document_class: str | None = None
+    config_version: str | None = None
+    fields: Fields | None = None
     agreement: Agreement | None = None
     confidence: float | None = None
+    needs_review: bool = False
+    review_reasons: list[str] = Field(default_factory=list)
     partial: bool = False
     missing: list[MissingPart] = Field(default_factory=list)
     model_ids: dict[str, str] = Field(default_factory=dict)

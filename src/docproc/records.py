@@ -30,7 +30,6 @@ def to_item(record: InsightRecord) -> dict[str, Any]:
     if record.classification:
         flat["domain"] = record.classification.domain
     if record.extraction:
-        flat["documentType"] = record.extraction.extraction.document_type
         flat["title"] = record.extraction.extraction.title
     if record.error:
         flat["reasonCode"] = record.error.reason_code

@@ -14,8 +14,9 @@ from docproc_local.client import StackClient
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = {
-    "Document Processed": REPO / "schemas" / "document-processed.v1.json",
+    "Document Processed": REPO / "schemas" / "document-processed.v2.json",
     "Document Processing Failed": REPO / "schemas" / "document-processing-failed.v1.json",
+    "Document Needs Review": REPO / "schemas" / "document-needs-review.v1.json",
 }
 
 
@@ -37,8 +38,12 @@ def collect_events(
     return events
 
 
-def events_for(events: list[dict[str, Any]], document_id: str) -> list[dict[str, Any]]:
-    return [e for e in events if e["detail"]["documentId"] == document_id]
+REVIEW = "Document Needs Review"
+
+
+def events_for(events: list[dict[str, Any]], document_id: str, *, reviews: bool = False) -> list[dict[str, Any]]:
+    """A document's result events (Processed / Failed), or with ``reviews`` its "Document Needs Review" events."""
+    return [e for e in events if e["detail"]["documentId"] == document_id and (e["detail-type"] == REVIEW) is reviews]
 
 
 def s3_event_body(stack: StackClient, key: str) -> str:

@@ -111,7 +111,7 @@ def test_one_branch_failing_permanently_keeps_the_other(runtime: LocalRuntime, s
     (event,) = events_for(events, upload.document_id)
     validate_event(event)
     assert event["detail"]["partial"] is True
-    assert event["detail"]["documentType"] is None
+    assert event["detail"]["documentClass"] is None
 
 
 def test_crashes_after_side_effects_are_retried_without_duplicates(runtime: LocalRuntime, stack: StackClient) -> None:

@@ -55,6 +55,13 @@ def test_every_function_and_the_layer_is_built(built: Path) -> None:
     assert (layer / "docproc" / "intake.py").is_file()
     assert (layer / "pydantic").is_dir()
     assert (layer / "pypdf").is_dir()
+    assert (layer / "yaml").is_dir()
+
+
+def test_the_document_class_configuration_ships_in_the_layer(built: Path) -> None:
+    shipped = built / "DomainLayer" / "python" / "docproc" / "config" / "document_classes.yaml"
+
+    assert shipped.read_bytes() == (REPO / "src" / "docproc" / "config" / "document_classes.yaml").read_bytes()
 
 
 def test_no_local_mode_code_in_any_artifact(built: Path) -> None:

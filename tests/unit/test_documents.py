@@ -560,13 +560,13 @@ def _encrypted(pdf: bytes, *, user_password: str, algorithm: str) -> bytes:
 def test_pdf_text_and_page_count() -> None:
     result = extract_text(_pdf(["Hello from page one", "And page two"]), "doc.bin")
 
-    assert result == ExtractedText("Hello from page one\n\nAnd page two", F.PDF, "application/pdf", 2, False, ())
+    assert result == ExtractedText("Hello from page one\n\n\fAnd page two", F.PDF, "application/pdf", 2, False, ())
 
 
 def test_pdf_max_pages_truncates_but_reports_all_pages() -> None:
     result = extract_text(_pdf([f"Page {n}" for n in range(1, 6)]), max_pages=2)
 
-    assert result.text == "Page 1\n\nPage 2"
+    assert result.text == "Page 1\n\n\fPage 2"  # pages are separated by form feeds
     assert result.pages == 5
     assert result.truncated is True
 

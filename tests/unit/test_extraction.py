@@ -1,4 +1,4 @@
-"""Branch A: Bedrock Converse with a forced, schema-validated tool call; one repair round; named errors.
+"""Branch A: Bedrock Converse with one tool per document class; schema-validated; one repair round; named errors.
 
 The client is a real ``bedrock-runtime`` client under botocore's Stubber, so every request we send is checked
 against the real API model.
@@ -15,14 +15,14 @@ import pytest
 from botocore.stub import Stubber
 from jsonschema import Draft202012Validator
 
-from docproc import errors
-from docproc.extraction import TOOL_NAME, extract, extraction_schema, validation_errors
+from docproc import classes, errors
+from docproc.extraction import extract, validation_errors
 from docproc.models import Domain
 
-from helpers import converse_response, tool_use, valid_extraction
+from helpers import INVOICE_TEXT, converse_response, envelope, tool_use, valid_extraction
 
 MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
-TEXT = "INVOICE 123456789\nAmazon Web Services, Inc.\nTotal: $11.19\nDate: October 3, 2017"
+TEXT = INVOICE_TEXT
 
 
 class Bedrock:
@@ -59,10 +59,17 @@ def test_valid_tool_input_is_accepted(bedrock: Bedrock) -> None:
 
     result = run(bedrock)
 
-    assert result.extraction.document_type == "invoice"
+    assert result.document_class == "invoice"
+    assert result.config_version == classes.load().version
     assert result.extraction.domain_hint is Domain.FINANCIAL
-    assert result.extraction.amounts[0].value == pytest.approx(11.19)
-    assert result.extraction.amounts[0].currency == "USD"
+    assert result.fields is not None
+    total = result.fields["total"]
+    assert not isinstance(total, list)
+    assert total.value == pytest.approx(11.19)
+    assert total.evidence is not None
+    assert (total.evidence.quote, total.evidence.page, total.evidence.found) == ("Total: $11.19", 1, True)
+    assert total.confidence == pytest.approx(0.9)
+    assert result.unverified_fields == []
     assert result.model_id == MODEL_ID
     assert (result.usage.input_tokens, result.usage.output_tokens, result.usage.total_tokens) == (812, 97, 909)
     assert result.repaired is False
@@ -70,17 +77,21 @@ def test_valid_tool_input_is_accepted(bedrock: Bedrock) -> None:
     assert result.input_chars == len(TEXT)
 
 
-def test_request_forces_the_tool_and_sends_the_document(bedrock: Bedrock) -> None:
+def test_request_offers_one_tool_per_class_and_sends_the_document(bedrock: Bedrock) -> None:
     bedrock.answers(converse_response([tool_use(valid_extraction())]))
 
     run(bedrock)
 
     (request,) = bedrock.requests
+    config = classes.load()
     assert request["modelId"] == MODEL_ID
-    assert request["toolConfig"]["toolChoice"] == {"tool": {"name": TOOL_NAME}}
-    (tool,) = request["toolConfig"]["tools"]
-    assert tool["toolSpec"]["name"] == TOOL_NAME
-    assert tool["toolSpec"]["inputSchema"]["json"] == extraction_schema()
+    assert request["toolConfig"]["toolChoice"] == {"any": {}}
+    names = [tool["toolSpec"]["name"] for tool in request["toolConfig"]["tools"]]
+    assert names == [f"record_{name}" for name in config.names]
+    invoice = request["toolConfig"]["tools"][0]["toolSpec"]
+    assert invoice["inputSchema"]["json"] == classes.tool_input_schema(config.get("invoice"))
+    assert "strict" not in invoice  # Claude 3 Haiku has no structured-output mode
+    assert request["system"] == [{"text": config.system_prompt}]
     assert request["inferenceConfig"]["temperature"] == 0.0
     (message,) = request["messages"]
     assert message["role"] == "user"
@@ -89,7 +100,7 @@ def test_request_forces_the_tool_and_sends_the_document(bedrock: Bedrock) -> Non
 
 def test_invalid_tool_input_gets_one_repair_round(bedrock: Bedrock) -> None:
     # GIVEN a first answer without a summary and with a domain outside the enum, then a valid one
-    broken = valid_extraction(domainHint="sports")
+    broken = valid_extraction(domain_hint="sports")
     del broken["summary"]
     bedrock.answers(
         converse_response([tool_use(broken, tool_use_id="tooluse_first")], input_tokens=100, output_tokens=20),
@@ -119,7 +130,7 @@ def test_invalid_tool_input_gets_one_repair_round(bedrock: Bedrock) -> None:
     assert tool_result["status"] == "error"
     problems = tool_result["content"][0]["text"]
     assert "'summary' is a required property" in problems
-    assert "domainHint" in problems
+    assert "domain_hint" in problems
     assert "'sports' is not one of" in problems
 
 
@@ -139,22 +150,85 @@ def test_invalid_tool_input_twice_is_model_output_invalid(bedrock: Bedrock) -> N
     "content",
     [
         pytest.param([{"text": "Here is a summary of the invoice instead."}], id="text-only"),
-        pytest.param([tool_use(valid_extraction(), name="some_other_tool")], id="other-tool"),
     ],
 )
-def test_answer_without_our_tool_call_is_model_output_invalid(bedrock: Bedrock, content: list[dict]) -> None:
+def test_answer_without_a_tool_call_is_model_output_invalid(bedrock: Bedrock, content: list[dict]) -> None:
     bedrock.answers(converse_response(content))
 
-    with pytest.raises(errors.ModelOutputInvalid, match="did not call the tool"):
+    with pytest.raises(errors.ModelOutputInvalid, match="did not call one of the document-class tools"):
         run(bedrock)
 
     assert len(bedrock.requests) == 1  # no repair round: there is no tool call to repair
 
 
+def test_a_tool_that_is_no_class_gets_a_repair_round(bedrock: Bedrock) -> None:
+    bedrock.answers(
+        converse_response([tool_use(valid_extraction(), name="record_document_insights")]),
+        converse_response([tool_use(valid_extraction(), name="record_invoice", tool_use_id="tooluse_2")]),
+    )
+
+    result = run(bedrock)
+
+    assert result.repaired is True
+    assert result.document_class == "invoice"
+
+
+def test_the_model_picks_the_class(bedrock: Bedrock) -> None:
+    letter = valid_extraction(
+        fields={"subject": envelope("Total", "Total: $11.19", 0.6), "recipients": [envelope("AWS", "Amazon Web")]},
+        domain_hint="general",
+    )
+    bedrock.answers(converse_response([tool_use(letter, name="record_letter")]))
+
+    result = run(bedrock)
+
+    assert result.document_class == "letter"
+    assert result.fields is not None
+    (recipient,) = result.fields["recipients"]  # type: ignore[misc]
+    assert recipient.value == "AWS"
+    assert recipient.evidence.found is True
+
+
+def test_a_quote_that_is_not_in_the_document_is_flagged_and_its_confidence_cut(bedrock: Bedrock) -> None:
+    fields = valid_extraction()["fields"]
+    fields["due_date"] = envelope("2017-11-02", "Payment due: November 2, 2017", 0.9)
+    bedrock.answers(converse_response([tool_use(valid_extraction(fields=fields))]))
+
+    result = run(bedrock)
+
+    due = result.fields["due_date"]  # type: ignore[index]
+    assert due.flags == ["quote_not_found"]
+    assert due.model_confidence == pytest.approx(0.9)
+    assert due.confidence == pytest.approx(0.27)
+    assert due.evidence.found is False
+    assert result.unverified_fields == ["due_date"]
+
+
+def test_strict_is_set_for_models_that_support_it(bedrock: Bedrock) -> None:
+    bedrock.answers(converse_response([tool_use(valid_extraction())]))
+
+    extract(TEXT, bedrock=bedrock.client, model_id="us.anthropic.claude-haiku-4-5-20251001-v1:0", max_input_chars=9999)
+
+    assert all(tool["toolSpec"]["strict"] is True for tool in bedrock.requests[0]["toolConfig"]["tools"])
+
+
+def test_a_broken_class_configuration_is_a_permanent_config_error(
+    bedrock: Bedrock, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "classes.yaml"
+    broken.write_text("version: 1\n", encoding="utf-8")
+    monkeypatch.setenv(classes.CONFIG_ENV, str(broken))
+
+    with pytest.raises(errors.ConfigurationInvalid, match="version"):
+        run(bedrock)
+
+    assert errors.ConfigurationInvalid.reason_code == "CONFIG_INVALID"
+
+
 def test_extra_properties_are_rejected_by_the_closed_schema(bedrock: Bedrock) -> None:
     bedrock.answers(
         converse_response([tool_use(valid_extraction(confidence=0.9))]),
-        converse_response([tool_use(valid_extraction(parties=[{"name": "AWS", "address": "Seattle"}]))]),
+        converse_response([tool_use(valid_extraction(fields={"total": {**envelope(1, "Total"), "unit": "USD"}}))]),
     )
 
     with pytest.raises(errors.ModelOutputInvalid, match="Additional properties"):
@@ -211,7 +285,7 @@ def test_input_at_the_limit_is_not_flagged(bedrock: Bedrock) -> None:
     assert result.input_chars == 1_000
 
 
-# --- the tool's input schema ---------------------------------------------------------------------------------------
+# --- the tools' input schemas -------------------------------------------------------------------------------------
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:
@@ -224,35 +298,41 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
             yield from _walk(value)
 
 
-def test_schema_is_self_contained_and_closed() -> None:
-    schema = extraction_schema()
+@pytest.mark.parametrize("name", classes.load().names)
+def test_every_class_schema_is_self_contained_and_closed(name: str) -> None:
+    schema = classes.tool_input_schema(classes.load().get(name))
 
     Draft202012Validator.check_schema(schema)
-    assert schema["type"] == "object"
+    assert set(schema["required"]) == {"title", "summary", "language", "domain_hint", "fields"}
+    assert set(schema["properties"]["domain_hint"]["enum"]) == {d.value for d in Domain}
     for node in _walk(schema):
         assert "$ref" not in node
-        assert "$defs" not in node
         if node.get("type") == "object" and "properties" in node:
             assert node["additionalProperties"] is False, node
 
 
-def test_schema_requires_the_core_fields_and_the_nested_ones() -> None:
-    schema = extraction_schema()
-    props = schema["properties"]
+def test_every_field_is_wrapped_with_confidence_and_evidence() -> None:
+    fields = classes.tool_input_schema(classes.load().get("invoice"))["properties"]["fields"]["properties"]
 
-    assert set(schema["required"]) == {"documentType", "title", "summary", "language", "domainHint"}
-    assert set(props["dates"]["items"]["required"]) == {"value", "text"}
-    assert set(props["amounts"]["items"]["required"]) == {"value", "text"}
-    assert set(props["parties"]["items"]["required"]) == {"name"}
-    assert set(props["identifiers"]["items"]["required"]) == {"kind", "value"}
-    assert set(props["domainHint"]["enum"]) == {d.value for d in Domain}
+    assert set(fields["total"]["required"]) == {"value", "confidence", "evidence"}
+    assert fields["total"]["properties"]["value"]["type"] == "number"
+    assert fields["issue_date"]["properties"]["value"]["format"] == "date"
+    assert fields["line_items"]["type"] == "array"
+    item = fields["line_items"]["items"]
+    assert set(item["required"]) == {"value", "confidence", "evidence"}
+    assert item["properties"]["value"]["required"] == ["description"]
+    assert item["properties"]["evidence"]["required"] == ["quote"]
 
 
-def test_schema_accepts_a_valid_extraction_and_lists_every_problem_of_an_invalid_one() -> None:
-    assert validation_errors(valid_extraction()) == []
+def test_validation_lists_every_problem() -> None:
+    config = classes.load()
+    assert validation_errors(config, "invoice", valid_extraction()) == []
 
-    problems = validation_errors({"documentType": "x" * 81, "keyPhrases": ["k"] * 26})
+    problems = validation_errors(
+        config, "invoice", {"fields": {"total": {"value": "eleven", "confidence": 0.5}}, "key_phrases": ["k"] * 26}
+    )
 
-    assert any(p.startswith("documentType:") for p in problems)
-    assert any(p.startswith("keyPhrases:") for p in problems)
+    assert any(p.startswith("key_phrases:") for p in problems)
     assert any("'title' is a required property" in p for p in problems)
+    assert any(p.startswith("fields/total/value:") and "'eleven' is not of type 'number'" in p for p in problems)
+    assert any(p.startswith("fields/total:") and "'evidence' is a required property" in p for p in problems)

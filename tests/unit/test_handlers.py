@@ -249,7 +249,10 @@ def test_extract_returns_a_succeeded_branch(clients: Clients, bedrock: Stubber, 
     branch = ExtractionBranch.model_validate(output)
     assert output["status"] == "SUCCEEDED"
     assert branch.result is not None
-    assert branch.result.extraction.document_type == "invoice"
+    assert branch.result.document_class == "invoice"
+    assert branch.result.fields is not None
+    assert branch.result.fields["invoice_number"].evidence.found is False  # type: ignore[union-attr]
+    assert branch.result.unverified_fields  # the stub's quotes are not in this text
     assert branch.result.model_id == MODEL_ID
     assert output["result"]["usage"] == {"inputTokens": 100, "outputTokens": 20, "totalTokens": 120}
 
@@ -314,7 +317,8 @@ def test_branch_handlers_fail_on_a_missing_text_object(clients: Clients, bedrock
 def test_merge_returns_item_event_and_result_uri(clients: Clients, lambda_context: Any) -> None:
     output = app("merge").handler(merge_input(artifacts_bucket=ARTIFACTS), lambda_context)
 
-    assert set(output) == {"item", "event", "resultUri"}
+    assert set(output) == {"item", "event", "resultUri", "needsReview"}
+    assert output["needsReview"] is False
     assert output["item"]["documentId"] == {"S": DOCUMENT_ID}  # typed: PersistResult puts it as is
     assert output["item"]["status"] == {"S": "COMPLETED"}
     assert output["event"]["documentId"] == DOCUMENT_ID

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from jsonschema import Draft202012Validator
 
-from docproc import errors
-from docproc.merge import MergeInput, MergeOutput, error_message, merge, overall_confidence
+from docproc import classes, errors
+from docproc.merge import MergeInput, MergeOutput, agreement, error_message, merge, overall_confidence
 from docproc.models import ClassificationResult, ExtractionResult, StepError
 from docproc.records import from_item
 
@@ -41,7 +41,7 @@ def s3(aws: None) -> Any:
 @pytest.fixture(scope="module")
 def processed_schema() -> Draft202012Validator:
     return Draft202012Validator(
-        load_schema("document-processed.v1.json"), format_checker=Draft202012Validator.FORMAT_CHECKER
+        load_schema("document-processed.v2.json"), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
 
 
@@ -65,13 +65,20 @@ def test_both_branches_agree_gives_a_completed_record(s3: Any, processed_schema:
         "agrees": True,
         "classifiedDomain": "financial",
         "extractedDomain": "financial",
-        "documentType": "invoice",
+        "documentClass": "invoice",
+        "classDomains": ["financial"],
+        "classAgrees": True,
     }
-    assert record["confidence"] == pytest.approx(0.9)  # 1 - (1 - 0.8) * 0.5
+    # 0.4 x 0.8 (classifier) + 0.4 x 0.88 (mean field confidence) + 0.2 x 1 (agreement)
+    assert record["confidence"] == pytest.approx(0.872)
+    assert record["needsReview"] is False
     assert record["domain"] == "financial"  # flat attributes users filter on
-    assert record["documentType"] == "invoice"
+    assert record["documentClass"] == "invoice"
+    assert record["configVersion"] == classes.load().version
     assert record["title"] == "Amazon Web Services invoice"
-    assert record["extraction"]["extraction"]["amounts"][0]["value"] == pytest.approx(11.19)
+    assert record["fields"]["total"]["value"] == pytest.approx(11.19)
+    assert record["fields"]["total"]["evidence"] == {"page": 1, "quote": "Total: $11.19", "found": True}
+    assert "fields" not in record["extraction"]  # stored once, at the top
     assert record["classification"]["scores"] == {"financial": 0.8, "general": 0.2}
     assert record["modelIds"] == {
         "extraction": "anthropic.claude-3-haiku-20240307-v1:0",
@@ -89,9 +96,15 @@ def test_both_branches_agree_gives_a_completed_record(s3: Any, processed_schema:
     assert out.event["eventId"] == f"{DOCUMENT_ID}:1:COMPLETED"
     assert out.event["domain"] == "financial"
     assert out.event["domainConfidence"] == pytest.approx(0.8)
-    assert out.event["documentType"] == "invoice"
+    assert out.event["schemaVersion"] == "2.0"
+    assert out.event["documentClass"] == "invoice"
+    assert out.event["configVersion"] == classes.load().version
     assert out.event["language"] == "en"
-    assert out.event["fields"]["identifiers"] == [{"kind": "invoice number", "value": "123456789"}]
+    assert out.event["fields"]["invoice_number"]["value"] == "123456789"
+    assert out.event["fields"]["invoice_number"]["confidence"] == pytest.approx(0.95)
+    assert out.event["needsReview"] is False
+    assert out.needs_review is False
+    assert out.review_event is None
     assert out.event["resultUri"] == record["resultUri"]
     assert out.event["partial"] is False
 
@@ -104,7 +117,8 @@ def test_result_json_is_written_to_s3(s3: Any) -> None:
     result = json.loads(obj["Body"].read())
     assert result["documentId"] == DOCUMENT_ID
     assert result["status"] == "COMPLETED"
-    assert result["extraction"]["extraction"]["documentType"] == "invoice"
+    assert result["documentClass"] == "invoice"
+    assert result["fields"]["issuer"]["value"] == "Amazon Web Services, Inc."
     assert result["classification"]["domain"] == "financial"
     assert result["confidence"] == from_item(out.item)["confidence"]
 
@@ -117,7 +131,8 @@ def test_disagreement_lowers_confidence(s3: Any) -> None:
     assert record["agreement"]["agrees"] is False
     assert record["agreement"]["classifiedDomain"] == "legal"
     assert record["agreement"]["extractedDomain"] == "financial"
-    assert record["confidence"] == pytest.approx(0.48)  # 0.8 * 0.6
+    assert record["agreement"]["classAgrees"] is False  # an invoice is financial
+    assert record["confidence"] == pytest.approx(0.672)  # 0.32 + 0.352 + 0.2 x 0
     assert record["confidence"] < from_item(run(s3, merge_input()).item)["confidence"]
     assert record["partial"] is False
 
@@ -133,33 +148,93 @@ def _classification(confidence: float, truncated: bool = False) -> Classificatio
     return ClassificationResult.model_validate(classification_result(confidence=confidence, inputTruncated=truncated))
 
 
+def _agreement(extraction: ExtractionResult | None, classification: ClassificationResult | None) -> Any:
+    return agreement(extraction, classification)
+
+
 @pytest.mark.parametrize(
-    ("extraction", "classification", "agreed", "expected"),
+    ("extraction", "classification", "classified", "expected"),
     [
-        pytest.param(True, 0.6, True, 0.8, id="agree-halves-doubt"),
-        pytest.param(True, 1.0, True, 1.0, id="agree-certain"),
-        pytest.param(True, 0.6, False, 0.36, id="disagree-scales-by-0.6"),
-        pytest.param(False, 0.9, None, 0.72, id="classification-only"),
-        pytest.param(True, None, None, 0.5, id="extraction-only"),
+        pytest.param(True, 0.6, "financial", 0.24 + 0.352 + 0.2, id="both-agree"),
+        pytest.param(True, 1.0, "financial", 0.4 + 0.352 + 0.2, id="certain-classifier"),
+        pytest.param(True, 0.6, "legal", 0.24 + 0.352, id="both-disagree"),
+        pytest.param(False, 0.9, "financial", 0.54, id="classification-only"),
+        pytest.param(True, None, None, 0.528, id="extraction-only"),
     ],
 )
 def test_overall_confidence_rules(
-    extraction: bool, classification: float | None, agreed: bool | None, expected: float
+    extraction: bool, classification: float | None, classified: str | None, expected: float
 ) -> None:
-    score = overall_confidence(
-        _extraction() if extraction else None,
-        _classification(classification) if classification is not None else None,
-        agreed,
+    extracted = _extraction() if extraction else None
+    classified_result = (
+        ClassificationResult.model_validate(classification_result(classified, confidence=classification))
+        if classification is not None and classified
+        else None
     )
+
+    score = overall_confidence(extracted, classified_result, _agreement(extracted, classified_result))
 
     assert score == pytest.approx(expected)
 
 
-def test_cut_input_costs_five_percent() -> None:
-    full = overall_confidence(_extraction(), _classification(0.6), True)
+def test_no_fields_count_as_half() -> None:
+    empty = ExtractionResult.model_validate(extraction_result(fields={}))
 
-    assert overall_confidence(_extraction(truncated=True), _classification(0.6), True) == pytest.approx(full * 0.95)
-    assert overall_confidence(_extraction(), _classification(0.6, truncated=True), True) == pytest.approx(full * 0.95)
+    assert overall_confidence(empty, None, _agreement(empty, None)) == pytest.approx(0.3)
+
+
+def test_cut_input_costs_five_percent() -> None:
+    def score(extraction: ExtractionResult, classification: ClassificationResult) -> float:
+        return overall_confidence(extraction, classification, _agreement(extraction, classification))
+
+    full = score(_extraction(), _classification(0.6))
+
+    assert score(_extraction(truncated=True), _classification(0.6)) == pytest.approx(full * 0.95)
+    assert score(_extraction(), _classification(0.6, truncated=True)) == pytest.approx(full * 0.95)
+
+
+def test_below_the_threshold_the_record_needs_review_with_reasons(
+    s3: Any, processed_schema: Draft202012Validator
+) -> None:
+    # GIVEN an unsure classifier that disagrees with the extraction
+    event = merge_input(classification={"status": "SUCCEEDED", "result": classification_result("legal", 0.4)})
+
+    out = merge(MergeInput.model_validate(event), s3=s3, artifacts_bucket=ARTIFACTS, review_threshold=0.7, now=NOW)
+
+    record = from_item(out.item)
+    assert record["confidence"] == pytest.approx(0.16 + 0.352)
+    assert record["needsReview"] is True
+    assert record["reviewReasons"] == ["low_confidence", "branches_disagree"]
+    assert out.needs_review is True
+    processed_schema.validate(out.event)
+    assert out.event["needsReview"] is True
+    review = Draft202012Validator(
+        load_schema("document-needs-review.v1.json"), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    assert out.review_event is not None
+    review.validate(out.review_event)
+    assert out.review_event["eventId"] == f"{DOCUMENT_ID}:1:NEEDS_REVIEW"
+    assert out.review_event["reviewThreshold"] == 0.7
+    assert out.review_event["documentClass"] == "invoice"
+
+
+def test_an_unverified_field_is_a_review_reason(s3: Any) -> None:
+    result = extraction_result()
+    result["fields"]["due_date"] = {
+        "value": "2017-11-02",
+        "confidence": 0.27,
+        "modelConfidence": 0.9,
+        "evidence": {"quote": "due November 2", "found": False},
+        "flags": ["quote_not_found"],
+    }
+    result["unverifiedFields"] = ["due_date"]
+    event = merge_input(extraction={"status": "SUCCEEDED", "result": result})
+
+    out = merge(MergeInput.model_validate(event), s3=s3, artifacts_bucket=ARTIFACTS, review_threshold=0.95, now=NOW)
+
+    assert from_item(out.item)["reviewReasons"] == ["low_confidence", "unverified_fields"]
+    assert out.review_event is not None
+    assert out.review_event["unverifiedFields"] == ["due_date"]
 
 
 # --- partial results and failures ----------------------------------------------------------------------------------
@@ -179,7 +254,9 @@ def test_permanent_extraction_failure_gives_a_partial_record(s3: Any) -> None:
     ]
     assert "extraction" not in record
     assert record["domain"] == "financial"
-    assert record["confidence"] == pytest.approx(0.64)  # classification only: 0.8 x 0.8
+    assert record["confidence"] == pytest.approx(0.48)  # classification only: 0.6 x 0.8
+    assert record["needsReview"] is True
+    assert record["reviewReasons"] == ["low_confidence", "partial"]
     assert record["modelIds"] == {"classification": "docproc-domain-classifier"}
     assert out.event["partial"] is True
     assert out.event["missing"][0]["part"] == "extraction"
@@ -192,8 +269,8 @@ def test_permanent_classification_failure_gives_a_partial_record(s3: Any) -> Non
     assert record["partial"] is True
     assert record["missing"][0]["part"] == "classification"
     assert record["missing"][0]["reasonCode"] == "MODEL_REQUEST_INVALID"
-    assert record["confidence"] == pytest.approx(0.5)
-    assert record["documentType"] == "invoice"
+    assert record["confidence"] == pytest.approx(0.528)  # extraction only: 0.6 x 0.88
+    assert record["documentClass"] == "invoice"
     assert "domain" not in record
 
 
@@ -225,7 +302,10 @@ def test_both_branches_failed_raises_the_extraction_error(s3: Any) -> None:
 
 def test_extraction_output_with_different_domain_hint_is_kept_verbatim(s3: Any) -> None:
     event = merge_input(
-        extraction={"status": "SUCCEEDED", "result": extraction_result(extraction=valid_extraction(domainHint="legal"))}
+        extraction={
+            "status": "SUCCEEDED",
+            "result": extraction_result(extraction=valid_extraction(domain_hint="legal")),
+        }
     )
 
     record = from_item(run(s3, event).item)

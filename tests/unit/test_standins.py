@@ -175,7 +175,7 @@ def test_converse_with_a_tool_answers_a_tool_use_that_validates_against_the_sche
     tool_input = block["toolUse"]["input"]
     jsonschema.validate(tool_input, SCHEMA)
     extraction = Extraction.model_validate(tool_input)
-    assert extraction.document_type == "invoice"
+    assert tool_input["documentType"] == "invoice"
     assert extraction.domain_hint == "financial"
     usage = response["usage"]
     assert usage["inputTokens"] >= len(INVOICE) // 4

@@ -2,8 +2,11 @@
 
 With a tool on offer the answer is ``stopReason: "tool_use"`` and one ``toolUse`` block whose ``input`` is computed
 by :func:`~docproc_local.standins.extractor.extract_insights` from the document the user sent (or by a forwarded
-OpenAI-compatible model), then made valid against the tool's ``inputSchema``. Without tools the answer is text: the
-summary, or the whole extraction as JSON when the system prompt mentions JSON.
+OpenAI-compatible model), then made valid against the tool's ``inputSchema``. When the tools are document-class
+tools (``record_<class>`` with a ``fields`` object, one per class, as the pipeline offers them) the stand-in picks
+the class that fits and fills its typed fields with evidence (:mod:`docproc_local.standins.fields`); with
+``toolChoice`` ``any`` or ``auto`` the tool is the one that logic chooses, with ``tool`` the one named. Without tools
+the answer is text: the summary, or the whole extraction as JSON when the system prompt mentions JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from docproc_local.standins import fields
 from docproc_local.standins.errors import ServiceError, bedrock_error
 from docproc_local.standins.openai_compat import ForwardError, LLMEndpoint
 from docproc_local.standins.schema_tools import check_schema, conform, malform
@@ -61,6 +65,7 @@ class ToolSpec:
     name: str
     description: str
     schema: dict[str, Any]
+    strict: bool = False
 
 
 @dataclass
@@ -80,11 +85,23 @@ class ConverseRequest:
     def input_tokens(self) -> int:
         return max(1, math.ceil(self.input_chars / CHARS_PER_TOKEN))
 
+    @property
+    def forced_tool(self) -> str | None:
+        """The tool named by ``toolChoice: {tool: {name}}``, if any."""
+        if self.tool_choice and "tool" in self.tool_choice:
+            return str(self.tool_choice["tool"]["name"])
+        return None
+
+    @property
+    def class_tools(self) -> list[ToolSpec]:
+        """The document-class tools on offer (``record_<class>`` with typed ``fields``)."""
+        return [tool for tool in self.tools if fields.is_class_tool(tool)]
+
     def chosen_tool(self) -> ToolSpec | None:
         if not self.tools:
             return None
-        if self.tool_choice and "tool" in self.tool_choice:
-            return next(tool for tool in self.tools if tool.name == self.tool_choice["tool"]["name"])
+        if self.forced_tool is not None:
+            return next(tool for tool in self.tools if tool.name == self.forced_tool)
         return self.tools[0]
 
 
@@ -191,7 +208,10 @@ def _check_tools(config: Any) -> tuple[list[ToolSpec], dict[str, Any] | None]:
             raise _invalid(f"The value at toolConfig.tools.{index}.toolSpec.inputSchema.json is invalid. {problem}")
         if any(existing.name == name for existing in tools):
             raise _invalid(f"The tool name {name} is used more than once in toolConfig.tools.")
-        tools.append(ToolSpec(name, str(spec.get("description") or ""), schema_holder["json"]))
+        strict = spec.get("strict", False)
+        if not isinstance(strict, bool):
+            raise _invalid(f"The value at toolConfig.tools.{index}.toolSpec.strict must be a boolean.")
+        tools.append(ToolSpec(name, str(spec.get("description") or ""), schema_holder["json"], strict))
     choice = config.get("toolChoice")
     if choice is not None:
         if not isinstance(choice, dict) or len(choice) != 1 or next(iter(choice)) not in ("auto", "any", "tool"):
@@ -349,7 +369,13 @@ def answer(
 ) -> ConverseAnswer:
     """The response body for ``request`` (``metrics.latencyMs`` is filled in by the server)."""
     tool = request.chosen_tool()
-    local = extract(request.document_text)
+    class_tools = request.class_tools
+    forced = request.forced_tool
+    if class_tools and (forced is None or any(t.name == forced for t in class_tools)):
+        name, local = fields.answer(request.document_text, class_tools, forced=forced)
+        tool = next(t for t in class_tools if t.name == name)
+    else:
+        local = extract(request.document_text)
     if tool is None:
         forwarded, failed, text = False, False, ""
         if llm is not None:
