@@ -1,14 +1,19 @@
-"""Extract: Bedrock Converse with one tool per document class; validated, evidence-checked fields and token usage."""
+"""Extract: Bedrock Converse with one tool per document class; validated, evidence-checked fields and token usage.
+
+Three kinds of input: a document (extract it, or answer CHUNKED with a plan when its text is over the model input
+limit), one chunk of a long document (extract it, result to S3), and the chunk results (combine them).
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws
+from docproc import aws, chunks
 from docproc.errors import DocprocError
 from docproc.extraction import extract
 from docproc.models import BranchInput, ExtractionBranch, dump
@@ -25,8 +30,18 @@ metrics = Metrics()
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_env().require("bedrock_model_id")
+    if "chunk" in event:
+        return _extract_chunk(chunks.ChunkTask.model_validate(event), settings)
+    if "chunkResults" in event:
+        return _combine(chunks.CombineTask.model_validate(event))
     request = BranchInput.model_validate(event)
     text = read_text(aws.client("s3"), request.prepared.text.uri)
+    if len(text) > settings.max_model_input_chars:
+        plan = chunks.plan(text, settings.max_model_input_chars)
+        logger.info("chunked", chars=len(text), chunks=len(plan.chunks), dropped_chars=plan.dropped_chars)
+        metrics.add_metric(name="DocumentsChunked", unit=MetricUnit.Count, value=1)
+        answer = chunks.ChunkedBranch(plan=plan, chunks=plan.chunks, max_concurrency=settings.max_chunk_concurrency)
+        return dump(answer)
     try:
         result = extract(
             text,
@@ -56,4 +71,38 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="UnverifiedFields", unit=MetricUnit.Count, value=len(result.unverified_fields))
     if result.repaired:
         metrics.add_metric(name="ExtractionRepaired", unit=MetricUnit.Count, value=1)
+    return dump(ExtractionBranch(status="SUCCEEDED", result=result))
+
+
+def _extract_chunk(task: chunks.ChunkTask, settings: Settings) -> dict[str, Any]:
+    s3 = aws.client("s3")
+    text = read_text(s3, task.prepared.text.uri)
+    try:
+        output = chunks.extract_chunk(
+            task,
+            text,
+            bedrock=aws.client("bedrock-runtime"),
+            model_id=settings.bedrock_model_id,
+            s3=s3,
+            bucket=settings.require("artifacts_bucket").artifacts_bucket,
+        )
+    except DocprocError as exc:
+        logger.warning("chunk extraction failed", chunk=task.chunk.index, reason_code=exc.reason_code, error=str(exc))
+        raise
+    logger.info("extracted chunk", chunk=task.chunk.index, document_class=output.document_class)
+    return dump(output)
+
+
+def _combine(task: chunks.CombineTask) -> dict[str, Any]:
+    result = chunks.combine_chunks(task, s3=aws.client("s3"), started=time.perf_counter())
+    logger.info(
+        "combined chunks",
+        chunks=result.chunks,
+        document_class=result.document_class,
+        fields=len(result.fields or {}),
+        input_tokens=result.usage.input_tokens,
+        input_truncated=result.input_truncated,
+    )
+    metrics.add_metric(name="InputTokens", unit=MetricUnit.Count, value=result.usage.input_tokens)
+    metrics.add_metric(name="OutputTokens", unit=MetricUnit.Count, value=result.usage.output_tokens)
     return dump(ExtractionBranch(status="SUCCEEDED", result=result))

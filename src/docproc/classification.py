@@ -15,6 +15,7 @@ from typing import Any
 
 from docproc import errors
 from docproc.aws import MODEL_CALL_ERRORS, model_error
+from docproc.chunks import sample
 from docproc.models import ClassificationResult
 
 REQUEST_FORMATS = ("hf", "json", "text")
@@ -62,7 +63,7 @@ def classify(
     max_input_chars: int,
 ) -> ClassificationResult:
     started = time.perf_counter()
-    document_text = text[:max_input_chars]
+    document_text = sample(text, max_input_chars)  # a long text: its start plus windows over the whole
     body, content_type = build_request(document_text, request_format)
     try:
         response = sagemaker.invoke_endpoint(
@@ -84,7 +85,7 @@ def classify(
         endpoint_name=endpoint_name,
         duration_ms=int((time.perf_counter() - started) * 1000),
         input_chars=len(document_text),
-        input_truncated=len(text) > max_input_chars,
+        input_sampled=len(text) > max_input_chars,
     )
 
 

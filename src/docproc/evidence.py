@@ -60,18 +60,19 @@ class DocumentText:
 
     pages: list[str]
     whole: str
+    first_page: int = 1  # page number of the text's first character (a chunk of a long document)
 
     @classmethod
-    def of(cls, text: str) -> DocumentText:
+    def of(cls, text: str, first_page: int = 1) -> DocumentText:
         pages = [normalise(page) for page in text.split("\f")]
-        return cls(pages=pages, whole=" ".join(pages))
+        return cls(pages=pages, whole=" ".join(pages), first_page=first_page)
 
     def locate(self, quote: str) -> int | None:
         """The 1-based page the (normalised) quote is on, or None. Quotes with ellipses match part by part."""
         parts = [p for p in _ELLIPSIS_RE.split(quote) if p]
         if not parts:
             return None
-        for number, page in enumerate(self.pages, start=1):
+        for number, page in enumerate(self.pages, start=self.first_page):
             if all(part in page for part in parts):
                 return number
         return None
@@ -147,9 +148,9 @@ def check_field(raw: dict[str, Any], document: DocumentText) -> FieldValue:
     )
 
 
-def check_fields(fields: dict[str, Any], text: str) -> dict[str, FieldValue | list[FieldValue]]:
+def check_fields(fields: dict[str, Any], text: str, first_page: int = 1) -> dict[str, FieldValue | list[FieldValue]]:
     """Every field of a tool input checked against the text the model read (see the module docstring)."""
-    document = DocumentText.of(text)
+    document = DocumentText.of(text, first_page)
     checked: dict[str, FieldValue | list[FieldValue]] = {}
     for name, raw in fields.items():
         if isinstance(raw, list):

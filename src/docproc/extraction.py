@@ -28,9 +28,14 @@ def validation_errors(config: classes.ClassConfig, class_name: str, tool_input: 
     ][:20]
 
 
-def user_prompt(document_text: str) -> str:
+def user_prompt(document_text: str, first_page: int = 1) -> str:
+    part = (
+        f"This is one part of a longer document; its first page is page {first_page}: number pages from there.\n"
+        if first_page > 1
+        else ""
+    )
     return (
-        f"<document>\n{document_text}\n</document>\n"
+        f"{part}<document>\n{document_text}\n</document>\n"
         "Pick the tool for this document's class and call it once, with evidence for every field."
     )
 
@@ -42,7 +47,9 @@ def extract(
     model_id: str,
     max_input_chars: int,
     config: classes.ClassConfig | None = None,
+    first_page: int = 1,
 ) -> ExtractionResult:
+    """Extract ``text`` (cut at ``max_input_chars``); ``first_page``: page of its first character (a chunk)."""
     started = time.perf_counter()
     if config is None:
         try:
@@ -51,7 +58,7 @@ def extract(
             raise errors.ConfigurationInvalid(str(exc)) from exc
     truncated = len(text) > max_input_chars
     document_text = text[:max_input_chars]
-    messages: list[dict[str, Any]] = [{"role": "user", "content": [{"text": user_prompt(document_text)}]}]
+    messages: list[dict[str, Any]] = [{"role": "user", "content": [{"text": user_prompt(document_text, first_page)}]}]
     tool_config = classes.tool_config(config, model_id)
     usage = TokenUsage()
     repaired = False
@@ -65,7 +72,7 @@ def extract(
             problems = validation_errors(config, document_class.name, tool_use["input"])
         if not problems and tool_use is not None and document_class is not None:
             data = tool_use["input"]
-            fields = evidence.check_fields(data.get("fields") or {}, document_text)
+            fields = evidence.check_fields(data.get("fields") or {}, document_text, first_page)
             return ExtractionResult(
                 document_class=document_class.name,
                 config_version=config.version,

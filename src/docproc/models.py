@@ -166,6 +166,7 @@ class ExtractionResult(WireModel):
     input_chars: int
     input_truncated: bool = False
     repaired: bool = False
+    chunks: int = Field(default=1, ge=1, description="How many chunks the text was extracted in (long documents)")
 
 
 # --- classification (SageMaker) ------------------------------------------------------------------------------------
@@ -179,6 +180,7 @@ class ClassificationResult(WireModel):
     duration_ms: int
     input_chars: int
     input_truncated: bool = False
+    input_sampled: bool = Field(default=False, description="A long text: classified on a sample of the whole")
 
 
 # --- branch outcomes and merge -------------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ class Settings(BaseModel):
     max_in_flight: int = Field(20, alias="MAX_IN_FLIGHT", ge=1)
     lease_seconds: int = Field(960, alias="LEASE_SECONDS", ge=60)
     max_document_bytes: int = Field(50 * 1024 * 1024, alias="MAX_DOCUMENT_BYTES", ge=1)
-    max_pdf_pages: int = Field(300, alias="MAX_PDF_PAGES", ge=1)
+    max_pdf_pages: int = Field(3000, alias="MAX_PDF_PAGES", ge=1)  # Textract reads 3,000 pages
     max_model_input_chars: int = Field(60_000, alias="MAX_MODEL_INPUT_CHARS", ge=1_000)
+    max_chunk_concurrency: int = Field(4, alias="MAX_CHUNK_CONCURRENCY", ge=1, le=40)
     bedrock_model_id: str = Field("", alias="BEDROCK_MODEL_ID")
     classifier_endpoint_name: str = Field("", alias="CLASSIFIER_ENDPOINT_NAME")
     classifier_request_format: str = Field("hf", alias="CLASSIFIER_REQUEST_FORMAT")

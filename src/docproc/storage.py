@@ -43,3 +43,7 @@ def write_object(s3: Any, bucket: str, key: str, body: bytes, content_type: str)
     except ClientError as exc:
         raise storage_error(exc, f"writing s3://{bucket}/{key}") from exc
     return s3_uri(bucket, key)
+
+
+def chunk_key(document_id: str, index: int) -> str:
+    return f"chunks/{document_id}/{index:03d}.json"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from docproc import chunks, classes
+from docproc.evidence import normalise
 from docproc_local.client import StackClient
 
 from helpers import SAMPLE_DOMAINS
@@ -42,14 +44,36 @@ def test_every_sample_completes_with_record_result_and_event(stack: StackClient)
         assert result is not None
         assert result["documentId"] == doc_id
         assert result["classification"]["scores"] == record["classification"]["scores"]
+        # AND a document class with typed fields whose evidence is in the text (or flagged as not found)
+        assert record["documentClass"] in classes.load().names
+        assert record["configVersion"] == classes.load().version
+        text = normalise(stack.client("s3").get_object(**_s3_location(record["textUri"]))["Body"].read().decode())
+        for name, value in (result.get("fields") or {}).items():
+            for item in value if isinstance(value, list) else [value]:
+                assert 0 <= item["confidence"] <= 1, (path.name, name)
+                found = normalise(item["evidence"]["quote"]) in text
+                assert item["evidence"]["found"] is found or "..." in item["evidence"]["quote"], (path.name, name)
 
-    events = collect_events(stack, lambda seen: {e["detail"]["documentId"] for e in seen} >= set(uploads))
+    events = collect_events(
+        stack,
+        lambda seen: {e["detail"]["documentId"] for e in seen} >= set(uploads)
+        and all(events_for(seen, d, reviews=True) for d, r in records.items() if r["needsReview"]),
+    )
+    for doc_id, record in records.items():
+        reviews = events_for(events, doc_id, reviews=True)
+        assert len(reviews) == (1 if record["needsReview"] else 0), uploads[doc_id].name
+        for review in reviews:
+            validate_event(review)
+            assert review["detail"]["confidence"] == record["confidence"]
+            assert review["detail"]["reviewReasons"] == record["reviewReasons"]
     for doc_id, path in uploads.items():
         (event,) = events_for(events, doc_id)
         validate_event(event)
         assert event["detail-type"] == "Document Processed"
         assert event["detail"]["domain"] == SAMPLE_DOMAINS[path.name]
         assert event["detail"]["resultUri"] == records[doc_id]["resultUri"]
+        assert event["detail"]["documentClass"] == records[doc_id]["documentClass"]
+        assert event["detail"]["needsReview"] == records[doc_id]["needsReview"]
         text = (
             stack.client("s3")
             .get_object(Bucket=stack.outputs["ArtifactsBucketName"], Key=f"text/{doc_id}.txt")["Body"]
@@ -58,6 +82,11 @@ def test_every_sample_completes_with_record_result_and_event(stack: StackClient)
         )
         assert len(text) > 200
         assert text[:200] not in json.dumps(event), "events carry references, never the document text"
+
+
+def _s3_location(uri: str) -> dict[str, str]:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return {"Bucket": bucket, "Key": key}
 
 
 BROKEN = {
@@ -88,3 +117,43 @@ def test_unsupported_and_corrupt_files_fail_at_once_with_their_reason(stack: Sta
         assert event["detail"]["reasonCode"] == BROKEN[name]
         assert event["detail"]["deadLettered"] is False
     assert stack.queue_depth("DeadLetterQueueUrl") == 0
+
+
+def test_a_400_page_manual_is_read_whole_in_chunks(stack: StackClient, realdocs: Path) -> None:
+    # GIVEN a 400-page PDF whose text is several times the model input limit (MaxModelInputChars = 60,000)
+    upload = stack.upload_file(realdocs / "irs-irm-400-pages.pdf", key="long/irs-irm-400-pages.pdf")
+
+    (record,) = stack.wait_for([upload.document_id], timeout=600).values()
+
+    # THEN every page's text was extracted, in page-aware chunks that together cover all of it
+    assert record["status"] == "COMPLETED", record.get("error")
+    text = stack.client("s3").get_object(**_s3_location(record["textUri"]))["Body"].read().decode()
+    assert text.count("\f") == 398  # pages 1-399 (page 400 has no text): every page was read
+    plan = chunks.plan(text, 60_000)
+    assert plan.dropped_chars == 0
+    extraction = record["extraction"]
+    assert extraction["chunks"] == len(plan.chunks) >= 5
+    assert extraction["inputChars"] == len(text)
+    assert extraction["inputTruncated"] is False
+    assert record["classification"]["inputSampled"] is True
+    # AND the chunk results were passed as S3 references, one object per chunk
+    listed = stack.client("s3").list_objects_v2(
+        Bucket=stack.outputs["ArtifactsBucketName"], Prefix=f"chunks/{upload.document_id}/"
+    )
+    assert listed["KeyCount"] == len(plan.chunks)
+    # AND evidence pages are pages of the whole document, not of a chunk
+    result = stack.result_json(record)
+    assert result is not None
+    found_pages = [
+        item["evidence"]["page"]
+        for value in result["fields"].values()
+        for item in (value if isinstance(value, list) else [value])
+        if item["evidence"].get("found")
+    ]
+    assert found_pages
+    assert all(1 <= page <= 400 for page in found_pages)
+    for value in result["fields"].values():
+        for item in value if isinstance(value, list) else [value]:
+            if item["evidence"].get("found"):
+                page_text = text.split("\f")[item["evidence"]["page"] - 1]
+                assert normalise(item["evidence"]["quote"]) in normalise(page_text)

@@ -16,6 +16,7 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from docproc import errors
+from docproc.chunks import sample
 from docproc.classification import classify, parse_scores
 
 ENDPOINT = "docproc-domain-classifier"
@@ -137,8 +138,11 @@ def test_unknown_request_format_is_a_configuration_error(sagemaker: tuple[Any, S
         run(client, request_format="protobuf")
 
 
-def test_long_text_is_cut_before_it_is_sent(sagemaker: tuple[Any, Stubber]) -> None:
+def test_a_long_text_is_sampled_over_its_whole_length(sagemaker: tuple[Any, Stubber]) -> None:
+    # GIVEN a text three times the limit whose parts differ: head, middle and tail
     client, stubber = sagemaker
+    text = "h" * 1_000 + "m" * 1_000 + "t" * 1_000
+    sent = sample(text, 1_000)
     answer(
         stubber,
         [{"label": "general", "score": 0.5}],
@@ -146,14 +150,20 @@ def test_long_text_is_cut_before_it_is_sent(sagemaker: tuple[Any, Stubber]) -> N
             "EndpointName": ENDPOINT,
             "ContentType": "text/plain; charset=utf-8",
             "Accept": "application/json",
-            "Body": b"x" * 1_000,
+            "Body": sent.encode(),
         },
     )
 
-    result = run(client, "x" * 1_000 + "y" * 50, request_format="text", max_input_chars=1_000)
+    result = run(client, text, request_format="text", max_input_chars=1_000)
 
-    assert result.input_truncated is True
-    assert result.input_chars == 1_000
+    # THEN the classifier sees the start and windows from the middle and the end, within the limit
+    assert len(sent) <= 1_000
+    assert sent.startswith("h" * 500)
+    assert "m" * 50 in sent
+    assert "t" * 50 in sent
+    assert result.input_sampled is True
+    assert result.input_truncated is False
+    assert result.input_chars == len(sent)
 
 
 @pytest.mark.parametrize(

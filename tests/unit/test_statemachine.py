@@ -43,11 +43,11 @@ def template() -> dict[str, Any]:
 
 
 def _states(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every state, including those inside Parallel branches."""
+    """Every state, including those inside Parallel branches and Map item processors."""
     found: dict[str, dict[str, Any]] = {}
     for name, state in asl["States"].items():
         found[name] = state
-        for branch in state.get("Branches", []):
+        for branch in [*state.get("Branches", []), *([state["ItemProcessor"]] if "ItemProcessor" in state else [])]:
             found.update(_states(branch))
     return found
 
@@ -87,7 +87,7 @@ def test_every_transition_points_at_a_state(asl: dict[str, Any]) -> None:
 
 def test_lambda_tasks_retry_exactly_the_transient_errors(asl: dict[str, Any]) -> None:
     lambda_tasks = {n: s for n, s in _states(asl).items() if str(s.get("Resource", "")).endswith("FunctionArn}")}
-    assert set(lambda_tasks) == {"Prepare", "Extract", "Classify", "Merge", "Triage"}
+    assert set(lambda_tasks) == {"Prepare", "Extract", "ExtractChunk", "CombineChunks", "Classify", "Merge", "Triage"}
     retry_lists = {n: tuple(s["Retry"][0]["ErrorEquals"]) for n, s in lambda_tasks.items()}
     assert len(set(retry_lists.values())) == 1, f"retry lists differ between states: {retry_lists}"
     retried = set(next(iter(retry_lists.values())))
@@ -101,8 +101,24 @@ def test_lambda_tasks_retry_exactly_the_transient_errors(asl: dict[str, Any]) ->
 
 def test_branch_catches_exactly_the_permanent_errors(asl: dict[str, Any]) -> None:
     for branch in asl["States"]["Analyse"]["Branches"]:
-        task = branch["States"][branch["StartAt"]]
-        assert set(task["Catch"][0]["ErrorEquals"]) == set(errors.PERMANENT_ERROR_NAMES)
+        for state in branch["States"].values():
+            if state["Type"] in ("Task", "Map"):
+                assert set(state["Catch"][0]["ErrorEquals"]) == set(errors.PERMANENT_ERROR_NAMES), state
+                assert state["Catch"][0]["Next"].endswith("Failed")
+
+
+def test_long_documents_are_extracted_in_a_bounded_map_of_references(asl: dict[str, Any]) -> None:
+    branch = asl["States"]["Analyse"]["Branches"][0]["States"]
+    assert branch["Extract"]["Next"] == "Chunked?"
+    choice = branch["Chunked?"]
+    assert choice["Choices"] == [{"Variable": "$.extracted.status", "StringEquals": "CHUNKED", "Next": "ExtractChunks"}]
+    assert branch["ExtractionDone"]["OutputPath"] == "$.extracted"
+    chunks = branch["ExtractChunks"]
+    assert chunks["Type"] == "Map"
+    assert chunks["MaxConcurrencyPath"] == "$.extracted.maxConcurrency"
+    assert chunks["ItemSelector"]["chunk.$"] == "$$.Map.Item.Value"
+    assert chunks["Next"] == "CombineChunks"
+    assert branch["CombineChunks"]["Parameters"]["chunkResults.$"] == "$.chunkResults"
 
 
 def test_every_path_releases_the_lease(asl: dict[str, Any]) -> None:
