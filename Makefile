@@ -10,6 +10,11 @@ SAM_VENV  := .venv-sam
 SAM       := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 SAM_CLI_VERSION := 1.170.0
+# The local Textract's OCR engine: Debian's Tesseract 5 with these languages (osd: orientation and script detection),
+# and DejaVu fonts for the tests that render text. Installed with apt-get only when something is missing.
+OCR_STAMP := $(VENV)/.ocr-installed
+OCR_LANGS := eng osd deu fra spa ita nld por rus jpn chi_sim ara heb
+OCR_PACKAGES := tesseract-ocr $(addprefix tesseract-ocr-,$(subst _,-,$(OCR_LANGS))) fonts-dejavu-core
 
 # The quality gate on golden/ (README, "Evaluation"): thresholds just under what the local stack measures, so a
 # change that makes fields, classes or domains worse fails `make test`. Raise them when the numbers improve.
@@ -17,13 +22,35 @@ GATE := --min-domain-macro-f1 0.62 --min-class-accuracy 0.75 --min-field-f1 0.52
 	--min-field-f1-for invoice.invoice_number=0.95 --min-field-f1-for invoice.total=0.9 \
 	--min-field-f1-for resume.skills=0.9 --max-cost-per-doc 0.005
 
-.PHONY: setup demo test test-fast lint build validate bench chaos up clean schemas evaluate gate
+.PHONY: setup ocr demo test test-fast lint build validate bench chaos up clean schemas evaluate gate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[local,dev]"
 	touch $@
+
+# Checks first (tesseract runs, every language is there, the font is there); installs only when a check fails:
+# as root with apt-get, else through sudo when present, else says what to run. apt-get update only if needed.
+$(OCR_STAMP):
+	@mkdir -p $(@D)
+	@ok=1; tesseract --version >/dev/null 2>&1 || ok=0; \
+	if [ $$ok = 1 ]; then langs="$$(tesseract --list-langs 2>/dev/null)"; \
+		for lang in $(OCR_LANGS); do echo "$$langs" | grep -qx "$$lang" || ok=0; done; fi; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || ok=0; \
+	if [ $$ok = 0 ]; then \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; \
+		else echo "The local Textract needs Tesseract: as root run  apt-get install -y $(OCR_PACKAGES)" >&2; exit 1; fi; \
+		echo "installing the OCR engine (Debian packages: $(OCR_PACKAGES))"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$sudo apt-get install -y -qq --no-install-recommends $(OCR_PACKAGES) >/dev/null 2>&1 \
+			|| { $$sudo apt-get update -qq >/dev/null && \
+				$$sudo apt-get install -y -qq --no-install-recommends $(OCR_PACKAGES) >/dev/null; } \
+			|| { echo "apt-get could not install $(OCR_PACKAGES)" >&2; exit 1; }; \
+	fi
+	@touch $@
+
+ocr: $(OCR_STAMP)
 
 $(SAM_STAMP):
 	$(PYTHON) -m venv $(SAM_VENV)
@@ -33,10 +60,10 @@ $(SAM_STAMP):
 
 setup: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(OCR_STAMP)
 	$(BIN)/docproc run samples/
 
-test: $(STAMP) $(SAM_STAMP)
+test: $(STAMP) $(SAM_STAMP) $(OCR_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" DOCPROC_SAM="$(CURDIR)/$(SAM)" $(BIN)/pytest
 	$(MAKE) --no-print-directory gate
 
@@ -46,7 +73,7 @@ evaluate: $(STAMP)
 gate: $(STAMP)
 	$(BIN)/docproc evaluate golden/ --out .docproc/evaluate/gate $(GATE)
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(OCR_STAMP)
 	$(BIN)/pytest -m "not e2e and not slow"
 
 lint: $(STAMP)
@@ -70,7 +97,7 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/docproc bench --chaos
 
-up: $(STAMP)
+up: $(STAMP) $(OCR_STAMP)
 	$(BIN)/docproc local up
 
 clean:

@@ -32,6 +32,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             artifacts_bucket=settings.artifacts_bucket,
             max_document_bytes=settings.max_document_bytes,
             max_pdf_pages=settings.max_pdf_pages,
+            max_ocr_pages=settings.max_ocr_pages,
+            ocr=settings.ocr_enabled,
         )
     except DocprocError as exc:
         logger.warning("prepare failed", reason_code=exc.reason_code, error_type=type(exc).__name__, error=str(exc))
@@ -43,6 +45,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         chars=prepared.text.chars,
         pages=prepared.text.pages,
         warnings=prepared.warnings,
+        ocr_pages=prepared.ocr_request.pages or "all" if prepared.ocr_request else None,
         duration_ms=prepared.duration_ms,
     )
     metrics.add_metric(name="DocumentBytes", unit=MetricUnit.Bytes, value=prepared.source.size)

@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="throughput and latency (or --chaos: reliability under faults)")
     bench.add_argument("-n", "--documents", type=int, help="documents to push (default 60, or 500 with --chaos)")
     bench.add_argument("--chaos", action="store_true", help="duplicate events, throttling, 5xx and crashes")
+    bench.add_argument("--formats", action="store_true", help="text-PDF and OCR pages per second, prepare's memory")
     bench.add_argument("--samples", type=Path, default=None, help="folder of documents to cycle through")
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--timeout", type=float, default=1800)
@@ -422,6 +423,11 @@ def cmd_redrive(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.formats:
+        from docproc_local import formats_bench
+
+        formats_bench.run()
+        return 0
     from docproc_local import bench
 
     return bench.main(args)

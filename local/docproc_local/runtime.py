@@ -51,10 +51,11 @@ def default_template() -> Path:
 
 
 class LocalRuntime:
-    """Stand-ins for Bedrock and SageMaker + ``LocalCloud``; hands out a :class:`StackClient`.
+    """Stand-ins for Bedrock, SageMaker and Textract + ``LocalCloud``; hands out a :class:`StackClient`.
 
     Handler code has no local branch: the stand-ins are reached through the standard
-    ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` / ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` settings.
+    ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` / ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` / ``AWS_ENDPOINT_URL_TEXTRACT``
+    settings. The Textract stand-in reads ``S3Object`` documents from the local S3.
     """
 
     def __init__(
@@ -100,8 +101,7 @@ class LocalRuntime:
         self.standins = StandinServer(model=model, faults=self.faults)
         self.standins.start()
         env = {
-            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.standins.url,
-            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.standins.url,
+            **self.standins.env(),  # AWS_ENDPOINT_URL_BEDROCK_RUNTIME, _SAGEMAKER_RUNTIME, _TEXTRACT
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
         }
         if self.lambda_log is not None:
@@ -111,6 +111,7 @@ class LocalRuntime:
             sys.stdout = self._router
         self.cloud = LocalCloud(template=self.template, parameters=self.parameters, port=self.port, env_overrides=env)
         self.cloud.start()
+        self.standins.textract.set_s3(self._local_s3)
         self.cloud.set_duplicate_deliveries(self.duplicate_deliveries)
         if self.crash_rate:
             self.cloud.set_crash_rate("*", self.crash_rate)
@@ -119,6 +120,18 @@ class LocalRuntime:
         )
         self.startup_seconds = time.perf_counter() - started
         return self.client
+
+    def _local_s3(self) -> Any:
+        """An S3 client of the local cloud, for the Textract stand-in to read ``S3Object`` documents with."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.cloud.endpoint_url,
+            region_name=self.cloud.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - the local cloud's fixed fake credentials
+        )
 
     def _quiet_emulator_logs(self) -> None:
         LOCAL_LOG.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from docproc.models import (
     Agreement,
     Fields,
     MissingPart,
+    OcrSummary,
     SourceObject,
     TokenUsage,
     WireModel,
@@ -68,6 +69,7 @@ class DocumentProcessed(WireModel):
     model_ids: dict[str, str] = Field(default_factory=dict)
     result_uri: str = Field(description="s3:// URI of the full result JSON")
     text_uri: str = Field(description="s3:// URI of the extracted text")
+    ocr: OcrSummary | None = Field(default=None, description="Pages read by OCR and their mean confidence")
     completed_at: datetime
 
 

@@ -29,6 +29,7 @@ class ReasonCode(StrEnum):
     MODEL_OUTPUT_INVALID = "MODEL_OUTPUT_INVALID"
     MODEL_REQUEST_INVALID = "MODEL_REQUEST_INVALID"
     CONFIG_INVALID = "CONFIG_INVALID"
+    OCR_FAILED = "OCR_FAILED"
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -98,6 +99,12 @@ class ConfigurationInvalid(PermanentError):
     reason_code = ReasonCode.CONFIG_INVALID
 
 
+class OcrFailed(PermanentError):
+    """Textract could not read the document (unsupported, corrupt or too large for it, or the job failed)."""
+
+    reason_code = ReasonCode.OCR_FAILED
+
+
 class TransientError(DocprocError):
     retryable = True
 
@@ -135,6 +142,7 @@ PERMANENT_ERROR_NAMES: tuple[str, ...] = tuple(
         ModelOutputInvalid,
         ConfigurationInvalid,
         ModelRequestInvalid,
+        OcrFailed,
     )
 )
 

@@ -203,6 +203,7 @@ def merge(
             total_ms=int((now - data.queued_at).total_seconds() * 1000),
         ),
         text_uri=data.prepared.text.uri,
+        ocr=data.prepared.ocr,
         queued_at=data.queued_at,
         completed_at=now,
         updated_at=now,
@@ -255,6 +256,7 @@ def processed_event(record: InsightRecord) -> DocumentProcessed:
         model_ids=record.model_ids,
         result_uri=record.result_uri,
         text_uri=record.text_uri,
+        ocr=record.ocr,
         completed_at=record.completed_at,
     )
 

@@ -101,6 +101,27 @@ class TextRef(WireModel):
     chars: int
     pages: int | None = None
     sha256: str
+    tables_uri: str | None = None  # text/<documentId>.tables.json: {"tables": [{"page", "source", "rows"}]}
+    table_count: int = 0
+
+
+class OcrRequest(WireModel):
+    """What prepare asks for when a document needs OCR: which pages and why."""
+
+    pages: list[int] = Field(default_factory=list, description="1-based pages to OCR; empty: every page")
+    reason: str
+    sync: bool = Field(default=False, description="A single image small enough for DetectDocumentText")
+
+
+class OcrSummary(WireModel):
+    """What the record says about OCR."""
+
+    engine: str = "textract"
+    mode: Literal["sync", "async"]
+    pages: list[int] = Field(description="Pages whose text came from OCR")
+    mean_confidence: float | None = Field(description="Mean word confidence of those pages, 0-1")
+    page_confidence: dict[str, float] = Field(default_factory=dict)
+    reason: str
 
 
 class PreparedDocument(WireModel):
@@ -110,6 +131,8 @@ class PreparedDocument(WireModel):
     text: TextRef
     warnings: list[str] = Field(default_factory=list)
     duration_ms: int
+    ocr_request: OcrRequest | None = None  # set by prepare: the OCR steps run before the analysis
+    ocr: OcrSummary | None = None  # set by the OCR steps
 
 
 class PrepareInput(WireModel):
@@ -268,6 +291,7 @@ class InsightRecord(WireModel):
     model_ids: dict[str, str] = Field(default_factory=dict)
     usage: TokenUsage | None = None
     timings: Timings | None = None
+    ocr: OcrSummary | None = None
     text_uri: str | None = None
     result_uri: str | None = None
     error: ErrorInfo | None = None

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from docproc import documents, errors
+from docproc import errors, formats
 from docproc.aws import storage_error
-from docproc.models import DocumentRef, PreparedDocument, SourceObject, TextRef
+from docproc.models import DocumentRef, OcrRequest, PreparedDocument, SourceObject, TextRef
 from docproc.storage import text_key, write_object
+
+
+def tables_key(document_id: str) -> str:
+    """The tables of a document, as JSON next to its text (only written when it has tables)."""
+    return f"text/{document_id}.tables.json"
 
 
 def prepare_document(
@@ -20,8 +26,12 @@ def prepare_document(
     s3: Any,
     artifacts_bucket: str,
     max_document_bytes: int,
-    max_pdf_pages: int = 300,
+    max_pdf_pages: int = 3000,
+    max_ocr_pages: int = 500,
+    ocr: bool = True,
 ) -> PreparedDocument:
+    """Text to S3 and a :class:`PreparedDocument`; with ``ocr``, pages without a usable text layer are asked of
+    the OCR steps (``ocr_request``) instead of failing the document."""
     started = time.perf_counter()
     request: dict[str, Any] = {"Bucket": document.bucket, "Key": document.key}
     if document.version_id and document.version_id != "null":
@@ -38,15 +48,35 @@ def prepare_document(
     data = response["Body"].read()
     declared_type = response.get("ContentType")
 
-    extracted = documents.extract_text(
-        data, key=document.key, declared_content_type=declared_type, max_pages=max_pdf_pages
-    )
+    try:
+        extracted = formats.extract_text(
+            data, key=document.key, declared_content_type=declared_type, max_pages=max_pdf_pages
+        )
+    except formats.NeedsOcr as needs:
+        if not ocr:
+            raise
+        extracted = formats.ExtractedText(
+            text="",
+            format=needs.format,
+            media_type=needs.media_type,
+            pages=needs.pages,
+            truncated=False,
+            warnings=(str(needs),),
+            pages_without_text=needs.ocr_pages,
+        )
     text = extracted.text
-    if not text.strip():
+    ocr_request = _ocr_request(extracted, size, max_ocr_pages) if ocr else None
+    if not text.strip() and ocr_request is None:
         raise errors.NoTextContent(f"{extracted.format} file parsed but holds no text")
 
     encoded = text.encode("utf-8")
     uri = write_object(s3, artifacts_bucket, text_key(document.document_id), encoded, "text/plain; charset=utf-8")
+    tables_uri = None
+    if extracted.tables:
+        tables = json.dumps({"tables": [table.to_json() for table in extracted.tables]}, ensure_ascii=False)
+        tables_uri = write_object(
+            s3, artifacts_bucket, tables_key(document.document_id), tables.encode("utf-8"), "application/json"
+        )
     warnings = list(extracted.warnings)
     if extracted.truncated:
         warnings.append("text truncated at the page or character limit")
@@ -62,7 +92,42 @@ def prepare_document(
         ),
         format=str(extracted.format),
         media_type=extracted.media_type,
-        text=TextRef(uri=uri, chars=len(text), pages=extracted.pages, sha256=hashlib.sha256(encoded).hexdigest()),
+        text=TextRef(
+            uri=uri,
+            chars=len(text),
+            pages=extracted.pages,
+            sha256=hashlib.sha256(encoded).hexdigest(),
+            tables_uri=tables_uri,
+            table_count=len(extracted.tables),
+        ),
         warnings=warnings,
         duration_ms=int((time.perf_counter() - started) * 1000),
+        ocr_request=ocr_request,
     )
+
+
+def _ocr_request(extracted: formats.ExtractedText, size: int, max_ocr_pages: int) -> OcrRequest | None:
+    """Which pages OCR should read: pages without text (images, scans) and pages whose text layer is garbled."""
+    without, garbled = list(extracted.pages_without_text), list(extracted.pages_garbled)
+    pages = sorted(set(without) | set(garbled))
+    if not pages:
+        return None
+    if len(pages) > max_ocr_pages:
+        raise errors.DocumentTooLarge(f"{len(pages)} pages need OCR; MaxOcrPages is {max_ocr_pages}")
+    reasons = []
+    if without:
+        reasons.append(f"no text layer on {_pages(without)}")
+    if garbled:
+        reasons.append(f"garbled text layer on {_pages(garbled)}")
+    single_image = extracted.format in formats.IMAGE_FORMATS and extracted.pages == 1
+    whole = extracted.format in formats.IMAGE_FORMATS or not extracted.text.strip()
+    return OcrRequest(
+        pages=[] if whole else pages,
+        reason="; ".join(reasons),
+        sync=single_image and extracted.format is not formats.DocumentFormat.TIFF and size <= 10 * 1024 * 1024,
+    )
+
+
+def _pages(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:10])) + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+    return f"page{'s' if len(numbers) > 1 else ''} {shown}"

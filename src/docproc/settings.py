@@ -21,6 +21,8 @@ class Settings(BaseModel):
     lease_seconds: int = Field(960, alias="LEASE_SECONDS", ge=60)
     max_document_bytes: int = Field(50 * 1024 * 1024, alias="MAX_DOCUMENT_BYTES", ge=1)
     max_pdf_pages: int = Field(3000, alias="MAX_PDF_PAGES", ge=1)  # Textract reads 3,000 pages
+    max_ocr_pages: int = Field(500, alias="MAX_OCR_PAGES", ge=1, le=3000)
+    ocr_enabled: bool = Field(True, alias="OCR_ENABLED")
     max_model_input_chars: int = Field(60_000, alias="MAX_MODEL_INPUT_CHARS", ge=1_000)
     max_chunk_concurrency: int = Field(4, alias="MAX_CHUNK_CONCURRENCY", ge=1, le=40)
     bedrock_model_id: str = Field("", alias="BEDROCK_MODEL_ID")

@@ -56,8 +56,10 @@ def test_every_sample_completes_with_record_result_and_event(stack: StackClient)
 
     events = collect_events(
         stack,
-        lambda seen: {e["detail"]["documentId"] for e in seen} >= set(uploads)
-        and all(events_for(seen, d, reviews=True) for d, r in records.items() if r["needsReview"]),
+        lambda seen: (
+            {e["detail"]["documentId"] for e in seen} >= set(uploads)
+            and all(events_for(seen, d, reviews=True) for d, r in records.items() if r["needsReview"])
+        ),
     )
     for doc_id, record in records.items():
         reviews = events_for(events, doc_id, reviews=True)
@@ -91,10 +93,8 @@ def _s3_location(uri: str) -> dict[str, str]:
 
 BROKEN = {
     "tika-truncated.docx": "CORRUPT_DOCUMENT",
-    "invoice2data-oyo-scan.png": "UNSUPPORTED_TYPE",
     "empty-zero-bytes.pdf": "EMPTY_DOCUMENT",
     "pypdf-crazyones-encrypted-aes256.pdf": "ENCRYPTED_DOCUMENT",
-    "court-opinion-scanned-imageonly.pdf": "NO_TEXT_CONTENT",
 }
 
 
@@ -157,3 +157,29 @@ def test_a_400_page_manual_is_read_whole_in_chunks(stack: StackClient, realdocs:
             if item["evidence"].get("found"):
                 page_text = text.split("\f")[item["evidence"]["page"] - 1]
                 assert normalise(item["evidence"]["quote"]) in normalise(page_text)
+
+
+SCANS = {  # file: (words OCR must find, expected domain)
+    "invoice2data-oyo-scan.png": (("PAYMENT RECEIPT", "Guest Name"), "financial"),
+    "court-opinion-scanned-imageonly.pdf": (("Syllabus", "OCTOBER TERM"), "legal"),
+}
+
+
+def test_scans_and_images_are_read_by_ocr(stack: StackClient, realdocs: Path) -> None:
+    # GIVEN a scanned PNG (read synchronously) and an image-only 2-page PDF (a Textract job the state machine waits for)
+    uploads = {stack.upload_file(realdocs / name, key=f"scans/{name}").document_id: name for name in SCANS}
+
+    records = stack.wait_for(uploads, timeout=600)
+
+    for doc_id, name in uploads.items():
+        record = records[doc_id]
+        words, domain = SCANS[name]
+        assert record["status"] == "COMPLETED", (name, record.get("error"))
+        text = stack.client("s3").get_object(**_s3_location(record["textUri"]))["Body"].read().decode()
+        assert all(word in text for word in words), (name, text[:300])
+        assert record["classification"]["domain"] == domain, name
+        ocr = record["ocr"]
+        assert ocr["engine"] == "textract"
+        assert ocr["mode"] == ("sync" if name.endswith(".png") else "async")
+        assert ocr["pages"] == ([1] if name.endswith(".png") else [1, 2])
+        assert 0.5 < ocr["meanConfidence"] <= 1

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from docproc.documents import extract_text
+from docproc.formats import extract_text
 from docproc_local.classifier import artifact, evaluate, publish
 from docproc_local.classifier.corpus import LABELS, CorpusError, load_corpus, split_documents
 

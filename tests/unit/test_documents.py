@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import time
 import zipfile
 from pathlib import Path
@@ -12,14 +13,15 @@ import docx
 import pypdf
 import pytest
 
-from docproc.documents import DocumentFormat, ExtractedText, detect_format, extract_text
 from docproc.errors import (
     CorruptDocument,
+    DocumentTooLarge,
     EmptyDocument,
     EncryptedDocument,
     NoTextContent,
     UnsupportedDocumentType,
 )
+from docproc.formats import DocumentFormat, ExtractedText, NeedsOcr, detect_format, extract_text
 
 REALDOCS = Path(__file__).resolve().parents[3] / "shared" / "realdocs"
 needs_corpus = pytest.mark.skipif(
@@ -33,7 +35,7 @@ EXPECTED: dict[str, tuple[DocumentFormat | type[Exception], tuple[str, ...]]] = 
     "apple-balance-sheet-2023.csv": (F.CSV, ("Cash and cash equivalents | 29965 | 23646",)),
     "assurance-maladie-cerfa-form-fr.pdf": (F.PDF, ("Assurance Maladie",)),
     "awesome-cv-coverletter.pdf": (F.PDF, ("Site Reliability Engineer",)),
-    "awesome-cv-resume-page1.png": (UnsupportedDocumentType, ("PNG image", "OCR")),
+    "awesome-cv-resume-page1.png": (NeedsOcr, ("PNG image", "2480 x 3508", "needs OCR")),
     "awesome-cv-resume.pdf": (F.PDF, ("Byungjin Park",)),
     "basecamp-benefits-and-perks.md": (F.MARKDOWN, ("Benefits & Perks", "Health Insurance")),
     "basecamp-titles-for-programmers.md": (F.MARKDOWN, ("Titles for Programmers",)),
@@ -44,7 +46,7 @@ EXPECTED: dict[str, tuple[DocumentFormat | type[Exception], tuple[str, ...]]] = 
     "chardet-shift-jis-catechism.txt": (F.TXT, ("ルター",)),
     "cnn-thanksgiving-weather-article.html": (F.HTML, ("smooth sailing for Thanksgiving",)),
     "company-family-day-announcement.eml": (F.EML, ("Subject: Family Day", "petting zoo")),
-    "court-opinion-scanned-imageonly.pdf": (NoTextContent, ("no text layer", "OCR")),
+    "court-opinion-scanned-imageonly.pdf": (NeedsOcr, ("no text layer", "OCR")),
     "cuad-aduro-consulting-agreement.txt": (F.TXT, ("CONSULTING AGREEMENT", "Aduro Biotech")),
     "cuad-suntron-maintenance-agreement.pdf": (F.PDF, ("MAINTENANCE AGREEMENT",)),
     "dailybeast-single-line.html": (F.HTML, ("Justice League Vigil for Slain NYPD Officers",)),
@@ -59,7 +61,7 @@ EXPECTED: dict[str, tuple[DocumentFormat | type[Exception], tuple[str, ...]]] = 
     "ideology-as-ritual-essay.pdf": (F.PDF, ("Ideology as ritual", "Václav Havel")),
     "invoice2data-aws.pdf": (F.PDF, ("Amazon Web Services",)),
     "invoice2data-flipkart.pdf": (F.PDF, ("Flipkart",)),
-    "invoice2data-oyo-scan.png": (UnsupportedDocumentType, ("PNG image",)),
+    "invoice2data-oyo-scan.png": (NeedsOcr, ("PNG image",)),
     "irs-f1040nr-2007.pdf": (F.PDF, ("Nonresident Alien Income Tax Return",)),
     "irs-irm-400-pages.pdf": (F.PDF, ("IRM",)),
     "jsonresume-sample-job.json": (F.JSON, ("title: Web Developer", "company: Microsoft")),
@@ -217,9 +219,12 @@ def test_plain_text_named_odt_is_detected_as_text() -> None:
 
 
 @needs_corpus
-def test_png_is_refused_as_an_image() -> None:
-    with pytest.raises(UnsupportedDocumentType, match="PNG image: images need OCR"):
-        detect_format(_corpus("invoice2data-oyo-scan.png"), "invoice2data-oyo-scan.png")
+def test_png_is_an_image_for_ocr() -> None:
+    assert detect_format(_corpus("invoice2data-oyo-scan.png"), "invoice2data-oyo-scan.png") == (F.PNG, "image/png")
+    with pytest.raises(NeedsOcr) as raised:
+        extract_text(_corpus("invoice2data-oyo-scan.png"), "scan.png")
+    assert (raised.value.format, raised.value.pages, raised.value.ocr_pages) == (F.PNG, 1, (1,))
+    assert isinstance(raised.value, NoTextContent)  # without OCR it is NO_TEXT_CONTENT
 
 
 @needs_corpus
@@ -580,6 +585,44 @@ def test_image_only_pdf_has_no_text() -> None:
         extract_text(_pdf(["", ""], image_only=True))
 
 
+def test_image_only_pages_among_text_pages_are_listed_for_ocr() -> None:
+    text_page = _pdf(["The tenant shall pay the monthly rent on the first business day of each month."])
+    scan = _pdf([""], image_only=True)
+    writer = pypdf.PdfWriter()
+    for source in (text_page, scan, text_page):
+        writer.append(pypdf.PdfReader(io.BytesIO(source)))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+
+    result = extract_text(buffer.getvalue(), "mixed.pdf")
+
+    assert result.pages == 3
+    assert result.pages_without_text == (2,)
+    assert result.pages_garbled == ()
+    assert "pages with images but no text layer (need OCR): 2" in result.warnings
+    assert result.text.count("\f") == 2  # the empty page still has its page break
+
+
+def test_garbled_text_layer_is_listed_but_the_document_still_succeeds() -> None:
+    good = "The tenant shall pay the monthly rent on the first business day of each month, as agreed."
+    garbage = "Xkqzv Bvtrp Mnplk Qwrtz Zxcvb Hjklm Wrtzp Qpxnv Drftg Bnmkl Trvzx Pqlmn Gzktr Vbnmq"
+
+    result = extract_text(_pdf([good, garbage]), "scan-with-bad-ocr.pdf")
+
+    assert result.pages_garbled == (2,)
+    assert any("garbled" in warning and "on pages 2" in warning for warning in result.warnings)
+    assert garbage in result.text
+
+
+@needs_corpus
+def test_corpus_pages_for_ocr() -> None:
+    assert _extract("kanpo-official-gazette-ja.pdf").pages_garbled == (1,)  # CID fonts without ToUnicode
+    assert _extract("awesome-cv-resume.pdf").pages_garbled == (1, 2, 3)  # words glued together
+    assert _extract("scotus-slip-opinion-2012.pdf").pages_without_text == (29, 30)  # scanned appendix pages
+    clean = _extract("cuad-suntron-maintenance-agreement.pdf")
+    assert (clean.pages_garbled, clean.pages_without_text) == ((), ())
+
+
 def test_rc4_pdf_with_empty_user_password_is_decrypted() -> None:
     data = _encrypted(_pdf(["Decrypted words"]), user_password="", algorithm="RC4-128")
 
@@ -769,12 +812,43 @@ def test_password_protected_office_file_is_encrypted() -> None:
 
 
 @pytest.mark.parametrize(
+    ("data", "error", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR" + struct.pack(">II", 12_000, 9_000) + b"\x08\x02\x00\x00\x00",
+         DocumentTooLarge, "12000 x 9000 pixels .108 megapixels. is over the OCR limit"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, CorruptDocument, "IHDR"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32, CorruptDocument, "JPEG without a frame header"),
+        (b"II*\x00" + b"\x08" * 32, CorruptDocument, "TIFF"),
+    ],
+)  # fmt: skip
+def test_images_are_checked_from_their_headers(data: bytes, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        extract_text(data, "upload.png")
+
+
+def _tiff(frames: int) -> bytes:
+    """A little-endian TIFF whose IFD chain has ``frames`` entries of 100 x 50 pixels (no pixel data needed)."""
+    out = bytearray(b"II*\x00" + struct.pack("<I", 8))
+    for k in range(frames):
+        entries = struct.pack("<HHII", 256, 4, 1, 100) + struct.pack("<HHII", 257, 4, 1, 50)
+        nxt = 0 if k == frames - 1 else len(out) + 2 + len(entries) + 4
+        out += struct.pack("<H", 2) + entries + struct.pack("<I", nxt)
+    return bytes(out)
+
+
+def test_a_multi_page_tiff_counts_its_frames_and_a_1000_frame_tiff_is_refused_at_once() -> None:
+    with pytest.raises(NeedsOcr) as raised:
+        extract_text(_tiff(3), "fax.tiff")
+    assert (raised.value.format, raised.value.ocr_pages) == (F.TIFF, (1, 2, 3))
+
+    with pytest.raises(DocumentTooLarge, match="more than 200 frames"):
+        extract_text(_tiff(1_000), "bomb.tiff", max_pages=200)
+
+
+@pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, "PNG image: images need OCR"),
-        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32, "JPEG image"),
-        (b"GIF89a" + b"\x01\x00" * 16, "GIF image"),
-        (b"II*\x00" + b"\x08" * 32, "TIFF image"),
+        (b"GIF89a" + b"\x01\x00" * 16, "GIF image: not an image format OCR reads"),
         (b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32, "WebP image"),
         (b"\x00\x00\x00\x18ftypisom" + b"\x00" * 32, "MP4/QuickTime video"),
         (b"ID3\x03\x00" + b"\x00" * 32, "MP3 audio"),

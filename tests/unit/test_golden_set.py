@@ -20,7 +20,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from docproc import classes
-from docproc.documents import extract_text
+from docproc.formats import extract_text
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 DOCUMENTS = GOLDEN / "documents"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,35 @@ def test_docx_text_is_stored(s3: Any, realdocs: Path) -> None:
     assert prepared.text.chars == len(text)
     assert prepared.source.size == len(data)
     assert prepared.source.version_id == document.version_id
+
+
+def test_spreadsheet_tables_are_stored_as_json_next_to_the_text(s3: Any, realdocs: Path) -> None:
+    # GIVEN a real workbook of five sheets
+    document = upload(s3, "incoming/segments.xlsx", (realdocs / "nestle-half-year-segment-analysis.xlsx").read_bytes())
+
+    # WHEN
+    prepared = run(s3, document)
+
+    # THEN each sheet is a table in text/<documentId>.tables.json, and the reference says where and how many
+    key = f"text/{document.document_id}.tables.json"
+    assert prepared.text.tables_uri == f"s3://{ARTIFACTS}/{key}"
+    assert prepared.text.table_count == 5
+    stored = json.loads(s3.get_object(Bucket=ARTIFACTS, Key=key)["Body"].read())
+    assert len(stored["tables"]) == 5
+    first = stored["tables"][0]
+    assert first["page"] == 1
+    assert first["source"].startswith("sheet ")
+    assert ["Zone NA", "12553", "2713", "2632", "", "-81", "-29", "-44", "", "-337"] in first["rows"]
+
+
+def test_no_tables_file_for_a_document_without_tables(s3: Any, realdocs: Path) -> None:
+    document = upload(s3, "incoming/invoice.pdf", (realdocs / "invoice2data-aws.pdf").read_bytes())
+
+    prepared = run(s3, document)
+
+    assert prepared.text.tables_uri is None
+    assert prepared.text.table_count == 0
+    assert text_objects(s3) == [f"text/{document.document_id}.txt"]
 
 
 def test_the_version_named_by_the_event_is_read_even_after_an_overwrite(s3: Any) -> None:
@@ -215,11 +245,43 @@ def test_zero_byte_file_is_empty_document(s3: Any, realdocs: Path) -> None:
     assert text_objects(s3) == []
 
 
-def test_png_image_is_unsupported(s3: Any, realdocs: Path) -> None:
+def test_an_image_asks_for_ocr_instead_of_failing(s3: Any, realdocs: Path) -> None:
+    # GIVEN a PNG scan, even uploaded with a misleading content type
     document = upload(s3, "incoming/scan.pdf", (realdocs / "invoice2data-oyo-scan.png").read_bytes(), "application/pdf")
 
-    with pytest.raises(errors.UnsupportedDocumentType) as raised:
-        run(s3, document)
+    prepared = run(s3, document)
 
-    assert raised.value.reason_code == "UNSUPPORTED_TYPE"
+    # THEN the OCR steps are asked to read it, synchronously (one page, under 10 MB), and its text is empty so far
+    assert (prepared.format, prepared.media_type) == ("png", "image/png")
+    assert prepared.ocr_request is not None
+    assert prepared.ocr_request.sync is True
+    assert prepared.ocr_request.pages == []  # every page
+    assert "no text layer" in prepared.ocr_request.reason
+    assert stored_text(s3, document.document_id) == b""
+
+
+def test_without_ocr_an_image_has_no_text_content(s3: Any, realdocs: Path) -> None:
+    document = upload(s3, "incoming/scan.png", (realdocs / "invoice2data-oyo-scan.png").read_bytes())
+
+    with pytest.raises(errors.NoTextContent) as raised:
+        prepare_document(document, s3=s3, artifacts_bucket=ARTIFACTS, max_document_bytes=10**8, ocr=False)
+
+    assert raised.value.reason_code == "NO_TEXT_CONTENT"
     assert text_objects(s3) == []
+
+
+def test_a_scanned_pdf_asks_for_async_ocr_of_its_pages(s3: Any, realdocs: Path) -> None:
+    document = upload(s3, "incoming/opinion.pdf", (realdocs / "court-opinion-scanned-imageonly.pdf").read_bytes())
+
+    prepared = run(s3, document)
+
+    assert prepared.ocr_request is not None
+    assert prepared.ocr_request.sync is False
+    assert prepared.text.pages == 2
+
+
+def test_more_pages_to_ocr_than_the_limit_fail_at_once(s3: Any, realdocs: Path) -> None:
+    document = upload(s3, "incoming/opinion.pdf", (realdocs / "court-opinion-scanned-imageonly.pdf").read_bytes())
+
+    with pytest.raises(errors.DocumentTooLarge, match="2 pages need OCR; MaxOcrPages is 1"):
+        prepare_document(document, s3=s3, artifacts_bucket=ARTIFACTS, max_document_bytes=10**8, max_ocr_pages=1)

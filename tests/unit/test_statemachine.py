@@ -67,7 +67,9 @@ def test_parallel_runs_extract_and_classify(asl: dict[str, Any]) -> None:
     assert analyse["Type"] == "Parallel"
     starts = [branch["StartAt"] for branch in analyse["Branches"]]
     assert starts == ["Extract", "Classify"]
-    assert asl["States"]["Prepare"]["Next"] == "Analyse"
+    assert asl["States"]["Prepare"]["Next"] == "NeedsOcr?"
+    assert asl["States"]["NeedsOcr?"]["Default"] == "Analyse"
+    assert asl["States"]["UseOcrText"]["Next"] == "Analyse"
     assert analyse["Next"] == "Merge"
 
 
@@ -87,7 +89,17 @@ def test_every_transition_points_at_a_state(asl: dict[str, Any]) -> None:
 
 def test_lambda_tasks_retry_exactly_the_transient_errors(asl: dict[str, Any]) -> None:
     lambda_tasks = {n: s for n, s in _states(asl).items() if str(s.get("Resource", "")).endswith("FunctionArn}")}
-    assert set(lambda_tasks) == {"Prepare", "Extract", "ExtractChunk", "CombineChunks", "Classify", "Merge", "Triage"}
+    assert set(lambda_tasks) == {
+        "Prepare",
+        "StartOcr",
+        "CheckOcr",
+        "Extract",
+        "ExtractChunk",
+        "CombineChunks",
+        "Classify",
+        "Merge",
+        "Triage",
+    }
     retry_lists = {n: tuple(s["Retry"][0]["ErrorEquals"]) for n, s in lambda_tasks.items()}
     assert len(set(retry_lists.values())) == 1, f"retry lists differ between states: {retry_lists}"
     retried = set(next(iter(retry_lists.values())))
@@ -105,6 +117,25 @@ def test_branch_catches_exactly_the_permanent_errors(asl: dict[str, Any]) -> Non
             if state["Type"] in ("Task", "Map"):
                 assert set(state["Catch"][0]["ErrorEquals"]) == set(errors.PERMANENT_ERROR_NAMES), state
                 assert state["Catch"][0]["Next"].endswith("Failed")
+
+
+def test_ocr_waits_in_the_state_machine_and_checks_until_done(asl: dict[str, Any]) -> None:
+    states = asl["States"]
+    assert states["NeedsOcr?"]["Choices"] == [
+        {"Variable": "$.prepared.ocrRequest", "IsPresent": True, "Next": "StartOcr"}
+    ]
+    assert states["StartOcr"]["Next"] == states["CheckOcr"]["Next"] == "OcrDone?"
+    assert states["OcrDone?"]["Default"] == "WaitForOcr"
+    assert states["WaitForOcr"]["Type"] == "Wait"
+    assert states["WaitForOcr"]["Next"] == "CheckOcr"
+    assert states["UseOcrText"] == {
+        "Type": "Pass",
+        "InputPath": "$.ocr.prepared",
+        "ResultPath": "$.prepared",
+        "Next": "Analyse",
+    }
+    for name in ("StartOcr", "CheckOcr"):
+        assert states[name]["Catch"][0]["Next"] == "Triage"
 
 
 def test_long_documents_are_extracted_in_a_bounded_map_of_references(asl: dict[str, Any]) -> None:

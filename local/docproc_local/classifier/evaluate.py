@@ -1,6 +1,6 @@
 """``docproc classifier evaluate PATH``: the artifact on labelled documents (evaluation only, never training).
 
-Each file's text is extracted by the pipeline's own reader (:func:`docproc.documents.extract_text`) and cut at the
+Each file's text is extracted by the pipeline's own reader (:func:`docproc.formats.extract_text`) and cut at the
 stack's ``MaxModelInputChars`` like the classify function does, then sent through the artifact's
 ``input_fn -> predict_fn -> output_fn``. Files without text (scans before OCR, encrypted or broken files) are listed
 and left out of the scores, as are files labelled ``-`` or not labelled.
@@ -53,8 +53,8 @@ def read_labels(path: Path) -> dict[str, tuple[str | None, str]]:
 
 
 def classify_folder(folder: Path, labels: dict[str, tuple[str | None, str]], model: Any) -> list[Row]:
-    from docproc.documents import extract_text
     from docproc.errors import DocprocError
+    from docproc.formats import extract_text
 
     rows = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name not in ("labels.tsv", "MANIFEST.tsv")):

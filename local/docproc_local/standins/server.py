@@ -1,17 +1,20 @@
-"""One local HTTP server that speaks Bedrock Runtime ``Converse`` and SageMaker Runtime ``InvokeEndpoint``.
+"""One local HTTP server that speaks Bedrock Runtime ``Converse``, SageMaker Runtime ``InvokeEndpoint`` and Textract.
 
 Point the handlers' plain boto3 clients at it with the standard variables (see :meth:`StandinServer.env`)::
 
     AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://127.0.0.1:54321
     AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=http://127.0.0.1:54321
+    AWS_ENDPOINT_URL_TEXTRACT=http://127.0.0.1:54321
 
-Routes: ``POST /model/{modelId}/converse`` and ``POST /endpoints/{EndpointName}/invocations``; ``GET /health``
-and ``GET /stats`` for scripts. Errors use each service's wire shape, so boto3 raises the modelled exceptions.
+Routes: ``POST /model/{modelId}/converse``, ``POST /endpoints/{EndpointName}/invocations`` and ``POST /`` with
+``X-Amz-Target: Textract.<Operation>`` (see :mod:`~docproc_local.standins.textract`); ``GET /health`` and
+``GET /stats`` for scripts. Errors use each service's wire shape, so boto3 raises the modelled exceptions.
 
 Environment (read when a server is built, from ``environ`` if given): ``DOCPROC_LOCAL_LLM_URL`` /
 ``DOCPROC_LOCAL_LLM_MODEL`` (forward Converse to an OpenAI-compatible server, see
 :mod:`~docproc_local.standins.openai_compat`), ``DOCPROC_LOCAL_BEDROCK_FAULTS`` / ``DOCPROC_LOCAL_SAGEMAKER_FAULTS``
-(fault settings as parsed by :meth:`FaultConfig.parse`, when ``faults`` is not given).
+(fault settings as parsed by :meth:`FaultConfig.parse`, when ``faults`` is not given), and the Textract settings
+``DOCPROC_LOCAL_TEXTRACT_*`` of :mod:`~docproc_local.standins.textract`.
 
 Run on its own with ``python -m docproc_local.standins --port 8765``.
 """
@@ -33,7 +36,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from docproc_local.standins import converse, invoke_endpoint
@@ -42,6 +45,9 @@ from docproc_local.standins.extractor import extract_insights
 from docproc_local.standins.faults import FaultConfig, FaultInjector, Outcome
 from docproc_local.standins.invoke_endpoint import EndpointModel
 from docproc_local.standins.openai_compat import LLMEndpoint
+
+if TYPE_CHECKING:
+    from docproc_local.standins.textract import TextractService
 
 __all__ = ["FaultConfig", "StandinServer", "main"]
 
@@ -152,11 +158,12 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def send(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
+        headers = dict(headers or {})
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
         self.send_header("Content-Length", str(len(body)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
@@ -188,10 +195,18 @@ class StandinServer:
         llm: LLMEndpoint | None = None,
         extract: Callable[[str], dict[str, Any]] = extract_insights,
         environ: Mapping[str, str] | None = None,
+        textract: TextractService | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         if faults is None:
             faults = {service: FaultConfig.parse(env[name]) for service, name in ENV_FAULTS.items() if env.get(name)}
+        from docproc_local.standins.textract import TextractService  # so that `-m ...standins.textract` runs cleanly
+
+        faults = dict(faults)
+        textract_faults = faults.pop("textract", None)
+        self.textract = textract if textract is not None else TextractService(environ=env, faults=textract_faults)
+        if textract is not None and textract_faults is not None:
+            textract.set_faults(textract_faults)
         self.host = host
         self.port = port
         self.endpoints = frozenset(endpoints) if endpoints is not None else None
@@ -201,7 +216,7 @@ class StandinServer:
         self._extract = extract
         self._model = model
         self._model_lock = threading.Lock()
-        self._faults = FaultInjector(dict(faults))
+        self._faults = FaultInjector(faults)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -231,6 +246,7 @@ class StandinServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._httpd, self._thread = None, None
+        self.textract.close()
 
     def __enter__(self) -> StandinServer:
         return self.start()
@@ -249,24 +265,32 @@ class StandinServer:
         return f"http://{host}:{self.port}"
 
     def env(self) -> dict[str, str]:
-        """The variables that point boto3's ``bedrock-runtime`` and ``sagemaker-runtime`` clients here."""
-        return {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.url, "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.url}
+        """The variables that point boto3's ``bedrock-runtime``, ``sagemaker-runtime`` and ``textract`` clients here."""
+        return {
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.url,
+            "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.url,
+            "AWS_ENDPOINT_URL_TEXTRACT": self.url,
+        }
 
     # --- faults and counters -----------------------------------------------------------------------------------------
 
     def set_faults(self, service: str, config: FaultConfig) -> None:
-        """Change the fault settings of ``"bedrock"`` or ``"sagemaker"`` (restarts its random sequence)."""
-        self._faults.set(service, config)
+        """Change the fault settings of ``"bedrock"``, ``"sagemaker"`` or ``"textract"`` (restarts its sequence)."""
+        if service == "textract":
+            self.textract.set_faults(config)
+        else:
+            self._faults.set(service, config)
 
     def faults(self, service: str) -> FaultConfig:
-        return self._faults.config(service)
+        return self.textract.faults() if service == "textract" else self._faults.config(service)
 
     def stats(self) -> dict[str, dict[str, Any]]:
         """Counters per service: requests, ok, throttled, errors, malformed, rejected, faults, codes, tokens ..."""
-        return self._faults.stats()
+        return {**self._faults.stats(), "textract": self.textract.stats()}
 
     def reset_stats(self) -> None:
         self._faults.reset_stats()
+        self.textract.reset_stats()
 
     # --- request handling --------------------------------------------------------------------------------------------
 
@@ -293,6 +317,10 @@ class StandinServer:
             handler.close_connection = True
             handler.send(413, b'{"message": "Request body too large"}', {"x-amzn-ErrorType": "ValidationException"})
             return
+        target = handler.headers.get("X-Amz-Target") or ""
+        if path == "/" and target.startswith("Textract."):
+            self._textract(handler, target, body)
+            return
         if match := _CONVERSE_PATH.match(path):
             service, operation = "bedrock", match["operation"]
         elif match := _INVOKE_PATH.match(path):
@@ -317,6 +345,18 @@ class StandinServer:
             logger.exception("stand-in %s request failed", service)
             code = "InternalServerException" if service == "bedrock" else "InternalFailure"
             handler.send_error_answer(ServiceError(service, code, "The local stand-in failed; see its log."))
+
+    def _textract(self, handler: _Handler, target: str, body: bytes) -> None:
+        try:
+            answer = self.textract.handle(target, body)
+        except ServiceError as error:
+            handler.send_error_answer(error)
+            return
+        except Exception:  # a bug of the stand-in must reach the client as a 500, not as a hang-up
+            logger.exception("stand-in textract request failed")
+            handler.send_error_answer(ServiceError("textract", "InternalServerError", "The local stand-in failed."))
+            return
+        handler.send(200, answer, {"Content-Type": "application/x-amz-json-1.1"})
 
     def _rejected(self, service: str, error: ServiceError) -> ServiceError:
         self._faults.count(service, "rejected", code=error.code)
@@ -395,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m docproc_local.standins", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
-    for service in ("bedrock", "sagemaker"):
+    for service in ("bedrock", "sagemaker", "textract"):
         parser.add_argument(
             f"--{service}-faults", metavar="SPEC", help="e.g. throttle_rate=0.1,error_rate=0.05,latency_ms=20,seed=7"
         )
@@ -404,7 +444,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     faults = {
         service: FaultConfig.parse(spec)
-        for service, spec in (("bedrock", args.bedrock_faults), ("sagemaker", args.sagemaker_faults))
+        for service, spec in (
+            ("bedrock", args.bedrock_faults),
+            ("sagemaker", args.sagemaker_faults),
+            ("textract", args.textract_faults),
+        )
         if spec
     }
     server = StandinServer(args.host, args.port, faults=faults or None)
