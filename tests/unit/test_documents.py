@@ -887,3 +887,13 @@ def test_max_chars_truncates_text() -> None:
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         extract_text(b"text", max_pages=0)
+
+
+@needs_corpus
+def test_a_scan_with_its_own_invisible_ocr_layer_is_sent_to_ocr_again() -> None:
+    # the letter's OCR layer reads "TOs MESSRS, ABROPT, BOUTOCK": words enough to pass the quality score
+    result = _extract("scanned-letter-bad-ocr-layer.pdf")
+
+    assert result.pages_garbled == (1,)
+    assert any("invisible OCR layer" in w for w in result.warnings)
+    assert _extract("invoice2data-aws.pdf").pages_garbled == ()  # text drawn visibly, no page image

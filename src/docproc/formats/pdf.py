@@ -113,6 +113,8 @@ def extract_pdf(sniffed: Sniffed, limits: Limits) -> Raw:
         quality = score_text(text)
         if quality.garbled:
             garbled[number] = quality.reasons
+        elif _pdf_page_is_ocr_layer(page):
+            garbled[number] = ("an invisible OCR layer over a scan",)  # re-read: the layer is only as good as its OCR
         text, page_breaks = PAGE_MARK * (number - 1 - page_breaks) + text.replace(PAGE_MARK, " "), number - 1
         if not sink.add(text):
             break
@@ -254,6 +256,22 @@ def _pdf_encryption_name(reader: pypdf.PdfReader) -> str:
         return f"RC4-{int(encrypt.get('/Length', 40))}"
     except _PDF_FAILURES:
         return "unknown algorithm"
+
+
+_INVISIBLE_TEXT = re.compile(rb"(?<![\w.])3\s+Tr\b")
+OCR_LAYER_SCAN_BYTES = 1 << 20  # of a page's content stream: scanners write short ones
+
+
+def _pdf_page_is_ocr_layer(page: PageObject) -> bool:
+    """A scanned page with its own OCR: the text is drawn invisible (render mode 3) over a page image."""
+    if not _pdf_page_has_images(page):
+        return False
+    try:
+        contents = page.get_contents()
+        data = contents.get_data()[:OCR_LAYER_SCAN_BYTES] if contents is not None else b""
+    except _PDF_FAILURES:
+        return False
+    return bool(_INVISIBLE_TEXT.search(data))
 
 
 def _pdf_page_has_images(page: PageObject) -> bool:
