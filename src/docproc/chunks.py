@@ -5,7 +5,9 @@ A text longer than the model input limit is not cut. :func:`plan` splits it into
 The state machine extracts every chunk (a Map state with bounded concurrency); each chunk result is written to
 S3 and only its reference travels through the state. :func:`combine` merges the chunk results into one:
 
-- the class is the one most chunks chose (ties: the earliest chunk); fields come from the chunks of that class;
+- the class is the first chunk's (a document's class shows at its start: title, parties, letterhead; later
+  chunks of a report or a contract often look like forms or tables), unless the first chunk found nothing
+  better than ``other`` - then the class most chunks chose; fields come from the chunks of that class;
 - a single-valued field takes the value with the highest confidence (ties: the earliest chunk);
 - list fields are concatenated in document order, duplicates (same normalised value) kept once with the higher
   confidence, and cut at the schema's ``maxItems``;
@@ -122,9 +124,12 @@ def combine(
     if not results:
         raise ValueError("no chunk results to combine")
     ordered = sorted(results, key=lambda r: r.ref.index)
-    votes = Counter(r.result.document_class for r in ordered)
-    best = max(votes.values())
-    document_class = next(r.result.document_class for r in ordered if votes[r.result.document_class] == best)
+    document_class = ordered[0].result.document_class
+    if document_class == classes.FALLBACK_CLASS:
+        votes = Counter(r.result.document_class for r in ordered if r.result.document_class != classes.FALLBACK_CLASS)
+        if votes:
+            best = max(votes.values())
+            document_class = next(c for c in votes if votes[c] == best)  # Counter keeps first-seen order
     chosen = [r for r in ordered if r.result.document_class == document_class]
     schema = config.get(document_class).schema if document_class in config else {"properties": {}}
     fields = _merge_fields([r.result.fields or {} for r in chosen], schema)
@@ -150,6 +155,7 @@ def combine(
         model_id=first.model_id,
         usage=usage,
         duration_ms=duration_ms,
+        chunks_duration_ms=sum(r.result.duration_ms for r in ordered),
         input_chars=sum(r.result.input_chars for r in ordered),
         input_truncated=plan_.dropped_chars > 0,
         repaired=any(r.result.repaired for r in ordered),

@@ -108,7 +108,7 @@ def test_combine_picks_values_by_confidence_dedupes_lists_and_keeps_pages() -> N
 
     combined = chunks.combine(results, plan, classes.load(), duration_ms=42)
 
-    assert combined.document_class == "invoice"  # two chunks of three
+    assert combined.document_class == "invoice"  # the first chunk's class
     assert set(combined.fields or {}) == {"total", "line_items"}  # fields of the chosen class only
     total = combined.fields["total"]  # type: ignore[index]
     assert isinstance(total, FieldValue)
@@ -124,6 +124,18 @@ def test_combine_picks_values_by_confidence_dedupes_lists_and_keeps_pages() -> N
     assert combined.extraction.language == "de"  # two chunks of three
     assert combined.usage.input_tokens == 300
     assert (combined.chunks, combined.input_chars, combined.input_truncated) == (3, 3_000, False)
+
+
+def test_the_first_chunk_decides_the_class_unless_it_found_only_other() -> None:
+    plan = chunks.plan("x" * 3_000, max_chars=1_000)
+
+    def run(*names: str) -> str:
+        results = [chunks.ChunkResult(c, result(n, {})) for c, n in zip(plan.chunks, names, strict=True)]
+        return chunks.combine(results, plan, classes.load(), duration_ms=1).document_class
+
+    assert run("report", "form", "form") == "report"  # a report's appendix looks like a form
+    assert run("other", "contract", "contract") == "contract"
+    assert run("other", "other", "other") == "other"
 
 
 def test_combine_flags_a_plan_that_dropped_text() -> None:
