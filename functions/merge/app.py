@@ -1,4 +1,4 @@
-"""Merge: one insight record per document (DynamoDB item + result JSON in S3) and the event detail."""
+"""Merge: one insight record per document (DynamoDB item + result JSON in S3), the event detail and its metrics."""
 
 from __future__ import annotations
 
@@ -8,14 +8,33 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws
+from docproc import aws, classes
+from docproc.cost import Deployment
 from docproc.merge import MergeInput, merge
-from docproc.models import dump
+from docproc.models import Domain, dump
+from docproc.records import from_item
 from docproc.settings import Settings
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+OTHER = "other"  # dimension value of a domain or class outside the known set (cardinality stays bounded)
+NONE = "none"  # dimension value when the branch that names it is missing
+
+
+def metric_dimensions(detail: dict[str, Any]) -> dict[str, str]:
+    """``domain`` from the fixed domain list, ``class`` from the deployed class configuration."""
+    domain = detail.get("domain")
+    document_class = detail.get("documentClass")
+    try:
+        known_classes = set(classes.load().names)
+    except classes.ClassConfigError:
+        known_classes = set()
+    return {
+        "domain": NONE if domain is None else domain if domain in {d.value for d in Domain} else OTHER,
+        "class": NONE if document_class is None else document_class if document_class in known_classes else OTHER,
+    }
 
 
 @logger.inject_lambda_context(correlation_id_path="document.documentId")
@@ -29,8 +48,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         s3=aws.client("s3"),
         artifacts_bucket=settings.artifacts_bucket,
         review_threshold=settings.review_threshold,
+        deployment=Deployment(classifier_memory_mb=settings.classifier_memory_mb),
     )
     detail = output.event
+    cost = detail.get("cost") or {}
     logger.info(
         "merged",
         domain=detail.get("domain"),
@@ -40,8 +61,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         needs_review=output.needs_review,
         partial=detail.get("partial"),
         agrees=detail.get("agreement", {}).get("agrees"),
+        cost_usd=cost.get("totalUsd"),
     )
+    for name, value in metric_dimensions(detail).items():
+        metrics.add_dimension(name=name, value=value)
     metrics.add_metric(name="DocumentsCompleted", unit=MetricUnit.Count, value=1)
+    if cost:
+        metrics.add_metric(name="EstimatedCost", unit=MetricUnit.NoUnit, value=cost["totalUsd"])  # USD
+    total_ms = (from_item(output.item).get("timings") or {}).get("totalMs")
+    if total_ms is not None:
+        metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds, value=total_ms)
     if detail.get("partial"):
         metrics.add_metric(name="DocumentsPartial", unit=MetricUnit.Count, value=1)
     if output.needs_review:

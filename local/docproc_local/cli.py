@@ -6,9 +6,10 @@
     docproc reprocess KEY...     process the current version of objects again (a new generation)
     docproc redrive              move dead-lettered documents back to the intake queue
     docproc bench [--chaos]      throughput, latency and reliability numbers
+    docproc cost                 what the processed documents cost: total, per 1,000, by model, domain, class
     docproc classifier ...       train, evaluate, bench and publish the SageMaker domain classifier
 
-``events``, ``reprocess`` and ``redrive`` talk to a running ``docproc local up`` by default, or to a stack
+``events``, ``reprocess``, ``redrive`` and ``cost`` talk to a running ``docproc local up`` by default, or to a stack
 in AWS with ``--stack-name NAME`` (credentials and region from the usual AWS settings).
 """
 
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from docproc_local import classes_cli
+from docproc_local import classes_cli, cost_cli
 from docproc_local.classifier import cli as classifier_cli
 from docproc_local.client import StackClient, Upload
 from docproc_local.evaluation import cli as evaluation_cli
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     classifier_cli.add_parser(sub)
     evaluation_cli.add_parser(sub)
     classes_cli.add_parser(sub)
+    cost_cli.add_parser(sub)
     return parser
 
 
@@ -208,6 +210,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         events = _drain_events(stack, expected=expected_events)
         rows = [_row(upload, records.get(upload.document_id)) for upload in uploads]
         print_table(rows, sys.stdout)
+        print(cost_line(list(records.values())), flush=True)
         if args.jsonl:
             _write_jsonl(args.jsonl, stack, uploads, records)
             _err(f"Wrote {len(uploads)} line(s) to {args.jsonl}")
@@ -253,8 +256,22 @@ def _row(upload: Upload, record: dict[str, Any] | None) -> dict[str, Any]:
         "fields": str(len(record["fields"])) if record.get("fields") else "",
         "review": "yes" if record.get("needsReview") else "",
         "latency": f"{latency / 1000:.1f}s" if latency is not None else "",
+        "cost": cost_cli.usd(cost["totalUsd"]) if isinstance(cost := record.get("cost"), dict) else "",
         "reason": reason,
     }
+
+
+def cost_line(records: list[dict[str, Any]]) -> str:
+    """The total and per-1,000 cost of the records that carry one."""
+    costs = [float(r["cost"]["totalUsd"]) for r in records if isinstance(r.get("cost"), dict)]
+    if not costs:
+        return "cost: n/a (no record carries a cost)"
+    total = sum(costs)
+    versions = ", ".join(sorted({str(r["cost"].get("pricesVersion")) for r in records if r.get("cost")}))
+    return (
+        f"cost: {cost_cli.usd(total)} for {len(costs)} document(s), {cost_cli.usd(1000 * total / len(costs))} per "
+        f"1,000 documents (estimated at list prices, price table {versions}; `docproc cost` for the breakdown)"
+    )
 
 
 COLUMNS = (
@@ -267,6 +284,7 @@ COLUMNS = (
     ("fields", 6),
     ("review", 6),
     ("latency", 8),
+    ("cost", 10),
     ("reason", 30),
 )
 

@@ -21,6 +21,7 @@ from pydantic import Field
 
 from docproc.models import (
     Agreement,
+    Cost,
     Fields,
     MissingPart,
     OcrSummary,
@@ -70,6 +71,7 @@ class DocumentProcessed(WireModel):
     result_uri: str = Field(description="s3:// URI of the full result JSON")
     text_uri: str = Field(description="s3:// URI of the extracted text")
     ocr: OcrSummary | None = Field(default=None, description="Pages read by OCR and their mean confidence")
+    cost: Cost | None = Field(default=None, description="Estimated USD: total, breakdown and price-table version")
     completed_at: datetime
 
 

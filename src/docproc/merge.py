@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
-from docproc import classes, errors, evidence, ids
+from docproc import classes, cost, errors, evidence, ids
 from docproc.contract import DocumentNeedsReview, DocumentProcessed
 from docproc.models import (
     Agreement,
     ClassificationBranch,
     ClassificationResult,
+    Cost,
     DocumentRef,
     DocumentStatus,
     ExtractionBranch,
@@ -154,7 +156,10 @@ def merge(
     artifacts_bucket: str,
     review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
     now: datetime | None = None,
+    prices: cost.PriceTable | None = None,
+    deployment: cost.Deployment | None = None,
 ) -> MergeOutput:
+    started = time.perf_counter()
     now = now or utcnow()
     extraction = data.extraction.result if data.extraction.status == "SUCCEEDED" else None
     classification = data.classification.result if data.classification.status == "SUCCEEDED" else None
@@ -208,6 +213,7 @@ def merge(
         completed_at=now,
         updated_at=now,
     )
+    record.cost = estimate_cost(record, prices, deployment, started)
     result_uri = write_object(
         s3,
         artifacts_bucket,
@@ -223,6 +229,20 @@ def merge(
         needs_review=record.needs_review,
         review_event=dump_event(review_event(record, review_threshold)) if record.needs_review else None,
     )
+
+
+def estimate_cost(
+    record: InsightRecord, prices: cost.PriceTable | None, deployment: cost.Deployment | None, started: float
+) -> Cost:
+    """The record's cost; merge's own time so far goes into ``timings.mergeMs`` first. A broken price table fails the
+    document permanently (``CONFIG_INVALID``), like a broken class configuration."""
+    if record.timings is not None:
+        record.timings.merge_ms = int((time.perf_counter() - started) * 1000)
+    try:
+        table = prices or cost.default_prices()
+    except cost.PriceTableError as exc:
+        raise errors.ConfigurationInvalid(str(exc)) from exc
+    return cost.estimate(record, table, deployment)
 
 
 def processed_event(record: InsightRecord) -> DocumentProcessed:
@@ -257,6 +277,7 @@ def processed_event(record: InsightRecord) -> DocumentProcessed:
         result_uri=record.result_uri,
         text_uri=record.text_uri,
         ocr=record.ocr,
+        cost=record.cost,
         completed_at=record.completed_at,
     )
 

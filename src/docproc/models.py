@@ -122,6 +122,8 @@ class OcrSummary(WireModel):
     mean_confidence: float | None = Field(description="Mean word confidence of those pages, 0-1")
     page_confidence: dict[str, float] = Field(default_factory=dict)
     reason: str
+    pages_processed: int | None = Field(default=None, description="Pages Textract read (and bills), used or not")
+    polls: int | None = Field(default=None, description="Status checks of an asynchronous job")
 
 
 class PreparedDocument(WireModel):
@@ -175,6 +177,8 @@ class TokenUsage(WireModel):
     input_tokens: int = 0
     output_tokens: int = 0
     total_tokens: int = 0
+    cache_read_input_tokens: int | None = Field(default=None, description="Prompt-cache reads, where the model has it")
+    cache_write_input_tokens: int | None = Field(default=None, description="Prompt-cache writes")
 
 
 class ExtractionResult(WireModel):
@@ -190,6 +194,9 @@ class ExtractionResult(WireModel):
     input_truncated: bool = False
     repaired: bool = False
     chunks: int = Field(default=1, ge=1, description="How many chunks the text was extracted in (long documents)")
+    chunks_duration_ms: int | None = Field(
+        default=None, description="Long documents: the chunk extractions' summed time"
+    )
 
 
 # --- classification (SageMaker) ------------------------------------------------------------------------------------
@@ -256,7 +263,30 @@ class Timings(WireModel):
     prepare_ms: int | None = None
     extract_ms: int | None = None
     classify_ms: int | None = None
+    merge_ms: int | None = None
     total_ms: int | None = None
+
+
+class CostBreakdown(WireModel):
+    """USD per part of the bill (docproc.cost: how each is estimated)."""
+
+    bedrock: float = 0.0
+    sagemaker: float = 0.0
+    textract: float = 0.0
+    step_functions: float = 0.0
+    lambda_: float = Field(default=0.0, alias="lambda")
+    other: float = Field(default=0.0, description="EventBridge events, DynamoDB writes, SQS messages, S3 requests")
+
+
+class Cost(WireModel):
+    """What processing this document cost (an estimate from what it used, at list prices)."""
+
+    total_usd: float = Field(ge=0, description="The sum of the breakdown")
+    breakdown: CostBreakdown
+    prices_version: str = Field(description="Version of the price table (prices.yaml) used")
+    state_transitions: int = Field(default=0, description="Step Functions state transitions counted from the path")
+    lambda_gb_seconds: float = Field(default=0.0, description="GB-seconds of the attempt that completed")
+    unpriced: list[str] | None = Field(default=None, description="Models not in the price table (counted as 0)")
 
 
 class ErrorInfo(WireModel):
@@ -292,6 +322,7 @@ class InsightRecord(WireModel):
     usage: TokenUsage | None = None
     timings: Timings | None = None
     ocr: OcrSummary | None = None
+    cost: Cost | None = None
     text_uri: str | None = None
     result_uri: str | None = None
     error: ErrorInfo | None = None

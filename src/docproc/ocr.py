@@ -173,7 +173,9 @@ def merge_text(text: str, pages: list[OcrPage], replace: list[int] | None) -> tu
     return PAGE_BREAK.join(out), used
 
 
-def summary(mode: Literal["sync", "async"], used: list[OcrPage], reason: str) -> OcrSummary:
+def summary(
+    mode: Literal["sync", "async"], used: list[OcrPage], reason: str, *, processed: int | None = None, polls: int = 0
+) -> OcrSummary:
     confident = [(p.confidence, p.words) for p in used if p.confidence is not None and p.words]
     words = sum(w for _, w in confident)
     mean = round(sum(c * w for c, w in confident) / words, 4) if words else None
@@ -183,6 +185,8 @@ def summary(mode: Literal["sync", "async"], used: list[OcrPage], reason: str) ->
         mean_confidence=mean,
         page_confidence={str(p.number): p.confidence for p in used if p.confidence is not None},
         reason=reason,
+        pages_processed=processed,
+        polls=polls if mode == "async" else None,
     )
 
 
@@ -222,11 +226,12 @@ def check_step(step: OcrStepInput, *, textract: Any, s3: Any) -> OcrStepOutput:
     job = status(textract, step.job)
     if job.status == "IN_PROGRESS":
         return OcrStepOutput(status="IN_PROGRESS", job=job)
-    return OcrStepOutput(status="DONE", prepared=assemble(step.prepared, read_job(textract, job), "async", s3=s3))
+    pages = read_job(textract, job)
+    return OcrStepOutput(status="DONE", prepared=assemble(step.prepared, pages, "async", s3=s3, polls=job.polls))
 
 
 def assemble(
-    prepared: PreparedDocument, pages: list[OcrPage], mode: Literal["sync", "async"], *, s3: Any
+    prepared: PreparedDocument, pages: list[OcrPage], mode: Literal["sync", "async"], *, s3: Any, polls: int = 0
 ) -> PreparedDocument:
     """The prepared document with its OCR'd pages merged into the text object (rewritten in place)."""
     request = prepared.ocr_request
@@ -245,7 +250,7 @@ def assemble(
             "pages": max(prepared.text.pages or 0, len(pages)) or None,
         }
     )
-    ocr_summary = summary(mode, used, request.reason)
+    ocr_summary = summary(mode, used, request.reason, processed=len(pages), polls=polls)
     warnings = [*prepared.warnings]
     if len(used) < len(request.pages or pages):
         missing = sorted(set(request.pages or [p.number for p in pages]) - {p.number for p in used})

@@ -30,6 +30,7 @@ class Settings(BaseModel):
     classifier_request_format: str = Field("hf", alias="CLASSIFIER_REQUEST_FORMAT")
     classifier_response_format: str = Field("auto", alias="CLASSIFIER_RESPONSE_FORMAT")
     review_threshold: float = Field(0.6, alias="REVIEW_THRESHOLD", ge=0, le=1)
+    classifier_memory_mb: int = Field(2048, alias="CLASSIFIER_MEMORY_MB", ge=1024, le=6144)
     max_attempts: int = Field(3, alias="MAX_ATTEMPTS", ge=1)
     requeue_base_delay_seconds: int = Field(30, alias="REQUEUE_BASE_DELAY_SECONDS", ge=0, le=900)
 

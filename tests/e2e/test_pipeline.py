@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from docproc import chunks, classes
+from docproc.cost import BASE_PATH, load_price_table
 from docproc.evidence import normalise
 from docproc_local.client import StackClient
 
@@ -44,6 +46,9 @@ def test_every_sample_completes_with_record_result_and_event(stack: StackClient)
         assert result is not None
         assert result["documentId"] == doc_id
         assert result["classification"]["scores"] == record["classification"]["scores"]
+        # AND a positive cost whose breakdown sums to the total, the same in the record and the result JSON
+        assert_cost(record["cost"], path.name)
+        assert result["cost"] == record["cost"]
         # AND a document class with typed fields whose evidence is in the text (or flagged as not found)
         assert record["documentClass"] in classes.load().names
         assert record["configVersion"] == classes.load().version
@@ -76,6 +81,8 @@ def test_every_sample_completes_with_record_result_and_event(stack: StackClient)
         assert event["detail"]["resultUri"] == records[doc_id]["resultUri"]
         assert event["detail"]["documentClass"] == records[doc_id]["documentClass"]
         assert event["detail"]["needsReview"] == records[doc_id]["needsReview"]
+        assert_cost(event["detail"]["cost"], path.name)
+        assert event["detail"]["cost"]["totalUsd"] == records[doc_id]["cost"]["totalUsd"]
         text = (
             stack.client("s3")
             .get_object(Bucket=stack.outputs["ArtifactsBucketName"], Key=f"text/{doc_id}.txt")["Body"]
@@ -84,6 +91,15 @@ def test_every_sample_completes_with_record_result_and_event(stack: StackClient)
         )
         assert len(text) > 200
         assert text[:200] not in json.dumps(event), "events carry references, never the document text"
+
+
+def assert_cost(cost: dict[str, Any], name: str) -> None:
+    assert cost["totalUsd"] > 0, name
+    assert set(cost["breakdown"]) == {"bedrock", "sagemaker", "textract", "stepFunctions", "lambda", "other"}, name
+    assert sum(cost["breakdown"].values()) == pytest.approx(cost["totalUsd"], abs=1e-9), name
+    assert cost["breakdown"]["bedrock"] > 0, name  # the default model is in the price table
+    assert cost["stateTransitions"] >= len(BASE_PATH), name
+    assert cost["pricesVersion"] == load_price_table().version, name
 
 
 def _s3_location(uri: str) -> dict[str, str]:
@@ -136,6 +152,11 @@ def test_a_400_page_manual_is_read_whole_in_chunks(stack: StackClient, realdocs:
     assert extraction["inputChars"] == len(text)
     assert extraction["inputTruncated"] is False
     assert record["classification"]["inputSampled"] is True
+    # AND its cost counts every chunk: tokens summed, one ExtractChunk transition per chunk
+    assert_cost(record["cost"], "irs-irm-400-pages.pdf")
+    review = 1 if record["needsReview"] else 0
+    assert record["cost"]["stateTransitions"] == len(BASE_PATH) + review + 1 + len(plan.chunks)
+    assert extraction["chunksDurationMs"] > 0
     # AND the chunk results were passed as S3 references, one object per chunk
     listed = stack.client("s3").list_objects_v2(
         Bucket=stack.outputs["ArtifactsBucketName"], Prefix=f"chunks/{upload.document_id}/"

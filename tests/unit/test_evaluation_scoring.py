@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 import pytest
 
 from docproc import classes
+from docproc.cost import ModelPrice
 from docproc_local import cli as docproc_cli
 from docproc_local.client import Upload
 from docproc_local.evaluation import costs, runner
@@ -22,6 +23,7 @@ from docproc_local.evaluation.gates import Thresholds, check, parse_field_gate
 from docproc_local.evaluation.golden import GoldenDocument, GoldenSetError, load
 from docproc_local.evaluation.scoring import (
     calibration,
+    cost_metrics,
     field_metrics,
     label_metrics,
     percentile,
@@ -290,9 +292,19 @@ def test_field_metrics_and_selected_f1() -> None:
 
 # --- cost, summary and gates ---------------------------------------------------------------------------------------
 
-PRICES = Prices(
-    version="test",
-    models={"anthropic.claude-3-haiku-20240307-v1:0": {"input_per_million_usd": 3.0, "output_per_million_usd": 15.0}},
+SHIPPED = load_prices()
+assert SHIPPED is not None
+PAGE = {"source": "https://aws.amazon.com/bedrock/pricing/", "as_of": "2026-01-01"}
+PRICES: Prices = SHIPPED.model_copy(
+    update={
+        "version": "test",
+        "source": "",
+        "models": {
+            "anthropic.claude-3-haiku-20240307-v1:0": ModelPrice(
+                input_per_million_usd=3.0, output_per_million_usd=15.0, **PAGE
+            )
+        },
+    }
 )
 
 
@@ -307,13 +319,30 @@ def test_prices_lookup_and_cost() -> None:
 
 def test_load_prices(tmp_path: Path) -> None:
     assert load_prices(tmp_path / "missing.yaml") is None
+    shipped = costs.PRICES_PATH.read_text()
     good = tmp_path / "prices.yaml"
-    good.write_text("version: '1'\nmodels:\n  m1: {input_per_million_usd: 1, output_per_million_usd: 2}\n")
-    assert load_prices(good).models["m1"].output_per_million_usd == 2.0
+    good.write_text(shipped.replace("input_per_million_usd: 0.25,", "input_per_million_usd: 1,"))
+    table = load_prices(good)
+    assert table is not None
+    assert table.models["anthropic.claude-3-haiku-20240307-v1:0"].input_per_million_usd == 1.0  # the old keys
     bad = tmp_path / "bad.yaml"
-    bad.write_text("version: '1'\nmodels:\n  m1: {input_per_million_usd: -1, output_per_million_usd: 2}\n")
-    with pytest.raises(ValueError, match=r"bad.yaml: models.m1.input_per_million_usd: Input should be greater"):
+    bad.write_text(shipped.replace("input_per_million_usd: 0.25,", "input_per_million_usd: -1,"))
+    with pytest.raises(
+        ValueError,
+        match=r"bad.yaml: models.anthropic.claude-3-haiku-20240307-v1:0.input_per_million_usd: Input should be greater",
+    ):
         load_prices(bad)
+
+
+def test_evaluate_reports_the_records_own_cost() -> None:
+    # GIVEN a record that carries the pipeline's estimate, and an older one with tokens only
+    golden = golden_doc("inv.txt", "invoice", "financial", {"total": 100.0})
+    with_cost = record("invoice", "financial", {"total": env(100, 0.9)}) | {"cost": {"totalUsd": 0.0042}}
+    outcomes = [score_document(golden, with_cost, CONFIG), score_document(golden, record("invoice", "financial",
+                {"total": env(100, 0.9)}), CONFIG)]  # fmt: skip
+    # THEN the first costs what its record says, the second its tokens: (1000*3 + 200*15)/1e6
+    assert cost_metrics(outcomes, PRICES, "p")["documents"] == pytest.approx([0.0042, 0.006])
+    assert cost_metrics(outcomes[:1], None, "p")["per_document_usd"] == pytest.approx(0.0042)
 
 
 def _two_documents() -> list[Any]:
@@ -367,7 +396,7 @@ def test_gates_pass_fail_and_unmeasurable() -> None:
 
 
 def test_cost_gate_fails_clearly_without_a_price() -> None:
-    unpriced = summarise(_two_documents(), CONFIG, Prices(version="1", models={}), "prices.yaml")
+    unpriced = summarise(_two_documents(), CONFIG, PRICES.model_copy(update={"models": {}}), "prices.yaml")
     (gate,) = check(unpriced, Thresholds(max_cost_per_doc=1.0))
     assert not gate.passed
     assert (

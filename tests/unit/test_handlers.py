@@ -326,6 +326,50 @@ def test_merge_returns_item_event_and_result_uri(clients: Clients, lambda_contex
     clients("s3").head_object(Bucket=ARTIFACTS, Key=f"results/{DOCUMENT_ID}.json")
 
 
+def _emf_blobs(out: str) -> list[dict[str, Any]]:
+    blobs = []
+    for line in out.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            blobs.append(json.loads(line))
+    return blobs
+
+
+def test_merge_emits_cost_time_and_completion_metrics_by_domain_and_class(
+    clients: Clients, lambda_context: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a classifier endpoint of 4 GB
+    monkeypatch.setenv("CLASSIFIER_MEMORY_MB", "4096")
+    capsys.readouterr()
+    output = app("merge").handler(merge_input(artifacts_bucket=ARTIFACTS), lambda_context)
+
+    # THEN one EMF blob holds EstimatedCost (the record's), ProcessingTime and DocumentsCompleted
+    (blob,) = _emf_blobs(capsys.readouterr().out)
+    directive = blob["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "docproc"
+    assert {"domain", "class"} <= set(directive["Dimensions"][0])
+    assert (blob["domain"], blob["class"]) == ("financial", "invoice")
+    names = {m["Name"]: m.get("Unit") for m in directive["Metrics"]}
+    assert names["EstimatedCost"] == "None"
+    assert names["ProcessingTime"] == "Milliseconds"
+    assert names["DocumentsCompleted"] == "Count"
+    record = from_item(output["item"])
+    assert blob["EstimatedCost"] == [pytest.approx(record["cost"]["totalUsd"])]
+    assert blob["ProcessingTime"] == [record["timings"]["totalMs"]]
+    # AND the 4 GB endpoint is priced: 95 ms x $0.00008/s, plus the bytes sent and received at $0.016/GB
+    sagemaker = 0.095 * 0.00008 + (1834 + 32 + 512) / 1024**3 * 0.016
+    assert record["cost"]["breakdown"]["sagemaker"] == pytest.approx(sagemaker, rel=1e-6)
+
+
+def test_merge_metric_dimensions_stay_bounded() -> None:
+    dimensions = app("merge").metric_dimensions
+    assert dimensions({"domain": "financial", "documentClass": "invoice"}) == {
+        "domain": "financial",
+        "class": "invoice",
+    }
+    assert dimensions({"domain": "astrology", "documentClass": "horoscope"}) == {"domain": "other", "class": "other"}
+    assert dimensions({"domain": None, "documentClass": None}) == {"domain": "none", "class": "none"}
+
+
 def test_merge_propagates_the_extraction_error_when_both_branches_failed(clients: Clients, lambda_context: Any) -> None:
     event = merge_input(
         extraction=failed_branch("CorruptDocument", "broken xref"),

@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from docproc import classes, errors
+from docproc.cost import load_price_table
 from docproc.merge import MergeInput, MergeOutput, agreement, error_message, merge, overall_confidence
 from docproc.models import ClassificationResult, ExtractionResult, StepError
 from docproc.records import from_item
@@ -85,7 +86,9 @@ def test_both_branches_agree_gives_a_completed_record(s3: Any, processed_schema:
         "classification": "docproc-domain-classifier",
     }
     assert record["usage"] == {"inputTokens": 812, "outputTokens": 97, "totalTokens": 909}
-    assert record["timings"] == {"prepareMs": 412, "extractMs": 2310, "classifyMs": 95, "totalMs": 30_000}
+    timings = record["timings"]
+    assert timings.pop("mergeMs") >= 0  # merge's own time, measured
+    assert timings == {"prepareMs": 412, "extractMs": 2310, "classifyMs": 95, "totalMs": 30_000}
     assert record["source"]["versionId"] == "IYV3p45BT0ac8hjHg1houSdS1a.Mc8cE"
     assert record["textUri"] == f"s3://{ARTIFACTS}/text/{DOCUMENT_ID}.txt"
     assert record["resultUri"] == f"s3://{ARTIFACTS}/results/{DOCUMENT_ID}.json"
@@ -107,6 +110,23 @@ def test_both_branches_agree_gives_a_completed_record(s3: Any, processed_schema:
     assert out.review_event is None
     assert out.event["resultUri"] == record["resultUri"]
     assert out.event["partial"] is False
+
+
+def test_record_result_json_and_event_carry_the_same_cost(s3: Any, processed_schema: Draft202012Validator) -> None:
+    out = run(s3, merge_input())
+
+    record = from_item(out.item)
+    result = json.loads(s3.get_object(Bucket=ARTIFACTS, Key=f"results/{DOCUMENT_ID}.json")["Body"].read())
+    cost = record["cost"]
+    assert cost["pricesVersion"] == load_price_table().version
+    assert set(cost["breakdown"]) == {"bedrock", "sagemaker", "textract", "stepFunctions", "lambda", "other"}
+    # Claude 3 Haiku: 812 x $0.25/M + 97 x $1.25/M
+    assert cost["breakdown"]["bedrock"] == pytest.approx((812 * 0.25 + 97 * 1.25) / 1e6)
+    assert cost["totalUsd"] == pytest.approx(sum(cost["breakdown"].values()))
+    assert cost["stateTransitions"] == 14
+    assert result["cost"] == cost
+    assert {k: v for k, v in out.event["cost"].items() if v is not None} == cost
+    processed_schema.validate(out.event)
 
 
 def test_result_json_is_written_to_s3(s3: Any) -> None:

@@ -1,70 +1,43 @@
-"""The price table (``src/docproc/config/prices.yaml``, when present) and the cost of one document's tokens.
+"""The price table and the cost of one evaluated document.
 
-Format: ``{version, currency?: USD, models: {model_id: {input_per_million_usd, output_per_million_usd}}}``.
-A record's model id is looked up as written, then without an ARN prefix (``arn:...:foundation-model/``) and
-without a cross-region inference-profile prefix (``us.``, ``eu.``, ``apac.``, ``global.``, ...).
+The table is :mod:`docproc.cost`'s (``src/docproc/config/prices.yaml``): ``models.<id>.input_per_million_usd`` /
+``output_per_million_usd`` and the services' prices. A document's cost is its record's ``cost.totalUsd`` - the
+estimate the pipeline made (:func:`docproc.cost.estimate`) - so evaluate reports what the records say; records
+written before costs existed are priced by their tokens alone.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from docproc.cost import PRICES_PATH, PriceTable, load_price_table
 
-import docproc
+Prices = PriceTable  # the name evaluate has always used
 
-PRICES_PATH = Path(docproc.__file__).with_name("config") / "prices.yaml"
-_INFERENCE_PROFILE_RE = re.compile(r"^(?:us|eu|apac|us-gov|global|jp|au|ca)\.")
-
-
-class ModelPrice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    input_per_million_usd: float = Field(ge=0)
-    output_per_million_usd: float = Field(ge=0)
-
-
-class Prices(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    version: str
-    currency: Literal["USD"] = "USD"  # the prices are *_usd; the key only documents it
-    models: dict[str, ModelPrice]
-    source: str = ""
-
-    def price(self, model_id: str) -> ModelPrice | None:
-        candidates = [model_id, model_id.rsplit("/", 1)[-1]]
-        candidates.append(_INFERENCE_PROFILE_RE.sub("", candidates[-1]))
-        for candidate in candidates:
-            if candidate in self.models:
-                return self.models[candidate]
-        return None
-
-    def cost(self, model_id: str | None, input_tokens: int, output_tokens: int) -> float | None:
-        """USD for the tokens; 0 without tokens; None when the model is not in the table."""
-        if not input_tokens and not output_tokens:
-            return 0.0
-        price = self.price(model_id) if model_id else None
-        if price is None:
-            return None
-        return (input_tokens * price.input_per_million_usd + output_tokens * price.output_per_million_usd) / 1e6
+__all__ = ["PRICES_PATH", "Prices", "document_cost", "load_prices", "record_cost"]
 
 
 def load_prices(path: Path = PRICES_PATH) -> Prices | None:
-    """The price table, or None when the file does not exist; a bad file raises ValueError naming the path."""
+    """The price table, or None when the file does not exist; a bad file raises ValueError naming the path and key."""
     if not path.is_file():
         return None
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
-    try:
-        prices = Prices.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(root)"
-        raise ValueError(f"{path}: {where}: {first['msg']}") from None
-    return prices.model_copy(update={"source": str(path)})
+    return load_price_table(path)
+
+
+def record_cost(record: Mapping[str, Any] | None) -> float | None:
+    """``cost.totalUsd`` of a record or result JSON, None when it has none."""
+    cost = (record or {}).get("cost")
+    if isinstance(cost, Mapping) and isinstance(cost.get("totalUsd"), int | float):
+        return float(cost["totalUsd"])
+    return None
+
+
+def document_cost(
+    record_usd: float | None, prices: Prices | None, model_id: str | None, input_tokens: int, output_tokens: int
+) -> float | None:
+    """The record's own cost; else (an older record) its tokens at the table's prices; None when neither is known."""
+    if record_usd is not None:
+        return record_usd
+    return None if prices is None else prices.cost(model_id, input_tokens, output_tokens)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docproc.classes import ClassConfig
-from docproc_local.evaluation.costs import Prices
+from docproc_local.evaluation.costs import Prices, document_cost, record_cost
 from docproc_local.evaluation.golden import GoldenDocument
 from docproc_local.evaluation.matching import FieldSpec, field_spec, match_list
 
@@ -70,6 +70,7 @@ class DocumentOutcome:
     model_id: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    cost_usd: float | None = None  # the record's own cost.totalUsd
     latency_ms: float | None = None
     needs_review: bool | None = None
 
@@ -221,6 +222,7 @@ def _read_record(outcome: DocumentOutcome, record: Mapping[str, Any]) -> None:
     usage = record.get("usage") or (record.get("extraction") or {}).get("usage") or {}
     outcome.input_tokens = int(usage.get("inputTokens") or 0)
     outcome.output_tokens = int(usage.get("outputTokens") or 0)
+    outcome.cost_usd = record_cost(record)
     outcome.model_id = (record.get("extraction") or {}).get("modelId")
     outcome.latency_ms = _number((record.get("timings") or {}).get("totalMs"))
     if outcome.status == "COMPLETED":
@@ -324,9 +326,7 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 def cost_metrics(outcomes: Sequence[DocumentOutcome], prices: Prices | None, prices_path: str) -> dict[str, Any]:
-    per_document = [
-        None if prices is None else prices.cost(o.model_id, o.input_tokens, o.output_tokens) for o in outcomes
-    ]
+    per_document = [document_cost(o.cost_usd, prices, o.model_id, o.input_tokens, o.output_tokens) for o in outcomes]
     unpriced = sorted(
         {
             o.model_id or "(unknown model)"
