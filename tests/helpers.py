@@ -298,7 +298,7 @@ SAMPLE_DOMAINS = {
     "apple-balance-sheet-2023.csv": "financial",
     "pdfminer-six-README.md": "technical",
     "jsonresume-sample-resume.json": "hr",
-    "cnn-thanksgiving-weather-article.html": "general",
+    "wikipedia-iwan-roberts.txt": "general",
 }
 
 

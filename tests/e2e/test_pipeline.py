@@ -22,7 +22,7 @@ SAMPLES = REPO / "samples"
 
 
 def test_every_sample_completes_with_record_result_and_event(stack: StackClient) -> None:
-    # GIVEN the bundled samples, one of each supported format
+    # GIVEN the bundled samples, one of each domain, in seven formats
     assert sorted(p.name for p in SAMPLES.iterdir()) == sorted(SAMPLE_DOMAINS)
 
     # WHEN they are uploaded through the S3 API
