@@ -308,3 +308,17 @@ def served_classifier() -> Any:
     from docproc_local.classifier import artifact
 
     return artifact.ServedModel(artifact.ensure())
+
+
+def pdf_from_objects(objects: list[bytes]) -> bytes:
+    """A PDF file of the given indirect objects (numbered from 1; object 1 the catalog) with a correct xref."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

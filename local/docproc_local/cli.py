@@ -141,12 +141,13 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region of --stack-name")
 
 
-def _parameters(pairs: Sequence[str]) -> dict[str, str]:
+def parse_parameters(pairs: Sequence[str]) -> dict[str, str]:
+    """``KEY=VALUE`` template parameter overrides, as ``sam deploy --parameter-overrides`` takes them."""
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise RuntimeError(f"parameter override {pair!r} is not KEY=VALUE")
+            raise ValueError(f"parameter override {pair!r} is not KEY=VALUE")
         out[key] = value
     return out
 
@@ -157,7 +158,7 @@ def _runtime(args: argparse.Namespace) -> Any:
     return LocalRuntime(
         template=args.template,
         port=args.port,
-        parameters=_parameters(args.parameter_overrides),
+        parameters=parse_parameters(args.parameter_overrides),
         faults=_faults(args),
         crash_rate=args.crash_rate,
         duplicate_deliveries=args.duplicate_deliveries,

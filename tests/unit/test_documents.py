@@ -23,6 +23,8 @@ from docproc.errors import (
 )
 from docproc.formats import DocumentFormat, ExtractedText, NeedsOcr, detect_format, extract_text
 
+from helpers import pdf_from_objects
+
 REALDOCS = Path(__file__).resolve().parents[3] / "shared" / "realdocs"
 needs_corpus = pytest.mark.skipif(
     not REALDOCS.is_dir(), reason=f"real documents not found at {REALDOCS} (clone ../shared beside the repo)"
@@ -542,16 +544,7 @@ def _pdf(page_texts: list[str], *, image_only: bool = False) -> bytes:
             b"/Resources << /Font << /F1 3 0 R >> /XObject << /Im1 4 0 R >> >> >>" % (6 + 2 * i)
         )
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_from_objects(objects)
 
 
 def _encrypted(pdf: bytes, *, user_password: str, algorithm: str) -> bytes:

@@ -10,6 +10,8 @@ import pytest
 from docproc.errors import CorruptDocument, DocumentTooLarge, ReasonCode
 from docproc.formats import DocumentFormat, extract_text, office
 
+from helpers import pdf_from_objects
+
 # The members that make a zip sniff as each office format (content-first: names and mimetype, not the extension).
 _IDENTITY = {
     DocumentFormat.DOCX: {"[Content_Types].xml": "<Types/>", "word/document.xml": "<w:document/>"},
@@ -83,16 +85,7 @@ def _pdf_with_pages(count: int, *, declared: int | None = None, cyclic: bool = F
         b"/Resources << /Font << /F1 3 0 R >> >> >>"
     )
     objects += [page] * count
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_from_objects(objects)
 
 
 @pytest.mark.timeout(60)  # a hang guard; the page tree is walked lazily (docproc bench --formats for speed)

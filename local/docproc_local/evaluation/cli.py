@@ -76,16 +76,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     evaluate.set_defaults(func=cmd_evaluate)
 
 
-def _parameters(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"parameter override {pair!r} is not KEY=VALUE")
-        out[key] = value
-    return out
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from docproc import classes
     from docproc_local.evaluation import golden, runner
@@ -104,7 +94,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
         documents = golden.load(args.golden, config)
         prices = load_prices(PRICES_PATH)
-        parameters = _parameters(args.parameter_overrides)
+        from docproc_local.cli import parse_parameters  # here: docproc_local.cli imports this module
+
+        parameters = parse_parameters(args.parameter_overrides)
     except ValueError as exc:  # GoldenSetError, ClassConfigError and bad options are all ValueErrors
         print(f"docproc evaluate: {exc}", file=sys.stderr)
         return 2
