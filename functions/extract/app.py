@@ -16,13 +16,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from docproc import aws, chunks
 from docproc.errors import DocprocError
 from docproc.extraction import extract
-from docproc.models import BranchInput, ExtractionBranch, dump
+from docproc.models import BranchInput, ExtractionBranch, PreparedDocument, dump
 from docproc.settings import Settings
 from docproc.storage import read_text
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+
+def model_for(prepared: PreparedDocument, settings: Settings) -> str:
+    """The model the document's route chose (config/routes.yaml), else the stack's BedrockModelId."""
+    route = prepared.route
+    return route.model_id if route is not None and route.model_id else settings.bedrock_model_id
 
 
 @logger.inject_lambda_context(correlation_id_path="document.documentId")
@@ -46,7 +52,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = extract(
             text,
             bedrock=aws.client("bedrock-runtime"),
-            model_id=settings.bedrock_model_id,
+            model_id=model_for(request.prepared, settings),
             max_input_chars=settings.max_model_input_chars,
         )
     except DocprocError as exc:
@@ -82,7 +88,7 @@ def _extract_chunk(task: chunks.ChunkTask, settings: Settings) -> dict[str, Any]
             task,
             text,
             bedrock=aws.client("bedrock-runtime"),
-            model_id=settings.bedrock_model_id,
+            model_id=model_for(task.prepared, settings),
             s3=s3,
             bucket=settings.require("artifacts_bucket").artifacts_bucket,
         )

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from docproc import aws, classes
 from docproc.cost import Deployment
@@ -37,6 +38,15 @@ def metric_dimensions(detail: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def write_through(table: str, item: dict[str, Any]) -> None:
+    """Offer a complete result to the content cache. Best effort: the document never fails over its cache entry."""
+    try:
+        aws.client("dynamodb").put_item(TableName=table, Item=item)
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning("cache write failed", error_type=type(exc).__name__, error=str(exc))
+        metrics.add_metric(name="CacheWriteErrors", unit=MetricUnit.Count, value=1)
+
+
 @logger.inject_lambda_context(correlation_id_path="document.documentId")
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
@@ -49,7 +59,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         artifacts_bucket=settings.artifacts_bucket,
         review_threshold=settings.review_threshold,
         deployment=Deployment(classifier_memory_mb=settings.classifier_memory_mb),
+        cache_ttl_days=settings.cache_ttl_days,
     )
+    if output.cache_item is not None and settings.cache_table:
+        write_through(settings.cache_table, output.cache_item)
     detail = output.event
     cost = detail.get("cost") or {}
     logger.info(
@@ -62,6 +75,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         partial=detail.get("partial"),
         agrees=detail.get("agreement", {}).get("agrees"),
         cost_usd=cost.get("totalUsd"),
+        route=(detail.get("route") or {}).get("name"),
+        cache=(detail.get("cache") or {}).get("status"),
     )
     for name, value in metric_dimensions(detail).items():
         metrics.add_dimension(name=name, value=value)
@@ -75,4 +90,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="DocumentsPartial", unit=MetricUnit.Count, value=1)
     if output.needs_review:
         metrics.add_metric(name="DocumentsNeedingReview", unit=MetricUnit.Count, value=1)
+    cache = detail.get("cache") or {}
+    if cache.get("status") == "hit":
+        metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="CacheSavedCost", unit=MetricUnit.NoUnit, value=cache.get("savedUsd") or 0.0)  # USD
+    elif cache.get("status") == "miss":
+        metrics.add_metric(name="CacheMisses", unit=MetricUnit.Count, value=1)
     return dump(output)

@@ -8,9 +8,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws, ocr
+from docproc import aws, ocr, planning
 from docproc.errors import DocprocError
 from docproc.models import dump
+from docproc.settings import Settings
 
 logger = Logger()
 tracer = Tracer()
@@ -32,6 +33,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             output = ocr.check_step(step, textract=textract, s3=s3)
         else:
             raise ValueError(f"unknown OCR action {action!r}: expected start or check")
+        if output.prepared is not None:  # the text is final: route it on what OCR read
+            output.prepared = planning.plan(output.prepared, Settings.from_env())
     except DocprocError as exc:
         logger.warning("ocr failed", reason_code=exc.reason_code, error_type=type(exc).__name__, error=str(exc))
         raise

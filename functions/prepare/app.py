@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws
+from docproc import aws, planning
 from docproc.errors import DocprocError
 from docproc.models import PrepareInput, dump
 from docproc.prepare import prepare_document
@@ -35,6 +35,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             max_ocr_pages=settings.max_ocr_pages,
             ocr=settings.ocr_enabled,
         )
+        if prepared.ocr_request is None:  # a scan is routed on its OCR'd text, by the OCR step
+            prepared = planning.plan(prepared, settings)
     except DocprocError as exc:
         logger.warning("prepare failed", reason_code=exc.reason_code, error_type=type(exc).__name__, error=str(exc))
         raise
@@ -47,6 +49,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         warnings=prepared.warnings,
         ocr_pages=prepared.ocr_request.pages or "all" if prepared.ocr_request else None,
         duration_ms=prepared.duration_ms,
+        language=prepared.text.language,
+        route=prepared.route.name if prepared.route else None,
+        cache_key=prepared.cache_key,
     )
     metrics.add_metric(name="DocumentBytes", unit=MetricUnit.Bytes, value=prepared.source.size)
     metrics.add_metric(name="TextCharacters", unit=MetricUnit.Count, value=prepared.text.chars)

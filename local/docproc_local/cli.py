@@ -6,11 +6,13 @@
     docproc reprocess KEY...     process the current version of objects again (a new generation)
     docproc redrive              move dead-lettered documents back to the intake queue
     docproc bench [--chaos]      throughput, latency and reliability numbers
-    docproc cost                 what the processed documents cost: total, per 1,000, by model, domain, class
+    docproc cost                 what the processed documents cost: total, per 1,000, by model, route, domain, class
+    docproc cache stats|clear    the content cache: count its entries, or empty it
+    docproc routes check [FILE]  validate routing rules (config/routes.yaml) and list them in order
     docproc classifier ...       train, evaluate, bench and publish the SageMaker domain classifier
 
-``events``, ``reprocess``, ``redrive`` and ``cost`` talk to a running ``docproc local up`` by default, or to a stack
-in AWS with ``--stack-name NAME`` (credentials and region from the usual AWS settings).
+``events``, ``reprocess``, ``redrive``, ``cost`` and ``cache`` talk to a running ``docproc local up`` by default, or
+to a stack in AWS with ``--stack-name NAME`` (credentials and region from the usual AWS settings).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from docproc_local import classes_cli, cost_cli
+from docproc_local import cache_cli, classes_cli, cost_cli
 from docproc_local.classifier import cli as classifier_cli
 from docproc_local.client import StackClient, Upload
 from docproc_local.evaluation import cli as evaluation_cli
@@ -60,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jsonl", type=Path, help="also write one JSON line per document to this file")
     run.add_argument("--timeout", type=float, default=600, help="seconds to wait for all documents (default 600)")
     run.add_argument("--prefix", default="", help="key prefix for the uploads")
+    run.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="upload the files N times, each pass under new keys (repeat-2/, ...) after the last one finished: "
+        "later passes show the content cache (model requests per pass are printed)",
+    )
     _local_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -98,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluation_cli.add_parser(sub)
     classes_cli.add_parser(sub)
     cost_cli.add_parser(sub)
+    cache_cli.add_parser(sub)
     return parser
 
 
@@ -204,21 +215,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     files = collect_files(args.paths)
     runtime = _runtime(args)
     _err(f"Starting the local stack from {runtime.template.name} (moto + model stand-ins) ...")
+    all_uploads: list[Upload] = []
+    all_records: dict[str, dict[str, Any]] = {}
+    rows, events = [], []
     with runtime as stack:
         _err(f"  ready in {runtime.startup_seconds:.1f}s - bucket {stack.outputs['InputBucketName']}")
-        uploads = [stack.upload_file(path, key=args.prefix + key) for path, key in files]
-        _err(f"Uploaded {len(uploads)} document(s) through the S3 API; waiting for the pipeline ...")
-        progress = Progress(len(uploads), sys.stderr)
-        records = stack.wait_for([u.document_id for u in uploads], timeout=args.timeout, on_change=progress.update)
-        progress.finish()
-        expected_events = len(records) + sum(1 for r in records.values() if r.get("needsReview"))
-        events = _drain_events(stack, expected=expected_events)
-        rows = [_row(upload, records.get(upload.document_id)) for upload in uploads]
-        print_table(rows, sys.stdout)
-        print(cost_line(list(records.values())), flush=True)
+        for number in range(1, max(1, args.repeat) + 1):
+            before = _model_requests(runtime)
+            prefix = args.prefix + (f"repeat-{number}/" if number > 1 else "")
+            uploads = [stack.upload_file(path, key=prefix + key) for path, key in files]
+            _err(f"Uploaded {len(uploads)} document(s) through the S3 API; waiting for the pipeline ...")
+            progress = Progress(len(uploads), sys.stderr)
+            records = stack.wait_for([u.document_id for u in uploads], timeout=args.timeout, on_change=progress.update)
+            progress.finish()
+            expected_events = len(records) + sum(1 for r in records.values() if r.get("needsReview"))
+            events += _drain_events(stack, expected=expected_events)
+            pass_rows = [_row(upload, records.get(upload.document_id)) for upload in uploads]
+            print_table(pass_rows, sys.stdout)
+            print(cost_line(list(records.values())), flush=True)
+            if args.repeat > 1:
+                used = {k: v - before.get(k, 0) for k, v in _model_requests(runtime).items()}
+                hits = sum(1 for r in records.values() if (r.get("cache") or {}).get("status") == "hit")
+                print(
+                    f"pass {number}: {hits} of {len(records)} cache hits; model requests: Bedrock {used['bedrock']}, "
+                    f"SageMaker {used['sagemaker']}",
+                    flush=True,
+                )
+            rows += pass_rows
+            all_uploads += uploads
+            all_records.update(records)
         if args.jsonl:
-            _write_jsonl(args.jsonl, stack, uploads, records)
-            _err(f"Wrote {len(uploads)} line(s) to {args.jsonl}")
+            _write_jsonl(args.jsonl, stack, all_uploads, all_records)
+            _err(f"Wrote {len(all_uploads)} line(s) to {args.jsonl}")
     completed = sum(1 for r in rows if r["status"] == "COMPLETED")
     failed = sum(1 for r in rows if r["status"] == "FAILED")
     unfinished = len(rows) - completed - failed
@@ -232,6 +260,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if unfinished:
         return 3
     return 0 if failed == 0 else 1
+
+
+def _model_requests(runtime: Any) -> dict[str, int]:
+    """Requests the Bedrock and SageMaker stand-ins answered so far (what the content cache saves)."""
+    stats = runtime.standins.stats() if getattr(runtime, "standins", None) else {}
+    return {service: int((stats.get(service) or {}).get("requests", 0)) for service in ("bedrock", "sagemaker")}
 
 
 def _drain_events(stack: StackClient, expected: int, timeout: float = 10) -> list[dict[str, Any]]:

@@ -94,6 +94,14 @@ def _model(record: Mapping[str, Any]) -> str:
     return str(extraction.get("modelId") or (record.get("modelIds") or {}).get("extraction") or "(no extraction)")
 
 
+def _route(record: Mapping[str, Any]) -> str:
+    return str((record.get("route") or {}).get("name") or "(no route)")
+
+
+def _cache(record: Mapping[str, Any]) -> str:
+    return str((record.get("cache") or {}).get("status") or "off")
+
+
 def _domain(record: Mapping[str, Any]) -> str:
     return str((record.get("classification") or {}).get("domain") or "(none)")
 
@@ -118,6 +126,9 @@ def summarise(records: Iterable[Mapping[str, Any]], prices: Any = None) -> dict[
             for c, v in components.items()
         },
         "byModel": _group((_model(r), t) for r, t in zip(priced, totals, strict=True)),
+        "byRoute": _group((_route(r), t) for r, t in zip(priced, totals, strict=True)),
+        "byCache": _group((_cache(r), t) for r, t in zip(priced, totals, strict=True)),
+        "cacheSavedUsd": sum(float((r.get("cache") or {}).get("savedUsd") or 0.0) for r in priced),
         "byDomain": _group((_domain(r), t) for r, t in zip(priced, totals, strict=True)),
         "byClass": _group((str(r.get("documentClass") or "(none)"), t) for r, t in zip(priced, totals, strict=True)),
         "stateTransitions": sum(int(r["cost"].get("stateTransitions") or 0) for r in priced),
@@ -160,7 +171,14 @@ def print_summary(summary: Mapping[str, Any], file: TextIO | None = None) -> Non
     head.add_row(str(n), usd(summary["totalUsd"]), usd(summary["per1000Usd"]), usd(per_doc),
                  ", ".join(summary["pricesVersions"]) or "-")  # fmt: skip
     console.print(head)
-    for key, title in (("byModel", "by model"), ("byDomain", "by domain"), ("byClass", "by class")):
+    groups = (
+        ("byModel", "by model"),
+        ("byRoute", "by route"),
+        ("byCache", "by cache"),
+        ("byDomain", "by domain"),
+        ("byClass", "by class"),
+    )
+    for key, title in groups:
         table = Table(title=title)
         for column in (title.removeprefix("by "), "documents", "total", "per 1,000"):
             table.add_column(column, justify="left" if column == title.removeprefix("by ") else "right")
@@ -181,6 +199,8 @@ def print_summary(summary: Mapping[str, Any], file: TextIO | None = None) -> Non
             f"({summary['stateTransitions']} transitions); as Express {usd(sfn['expressPer1000Usd'])} "
             "(1 request + 64 MB x measured time)"
         )
+    if summary.get("cacheSavedUsd"):
+        console.print(f"content cache: {usd(summary['cacheSavedUsd'])} saved by hits (the model branches they skipped)")
     if summary["withoutCost"]:
         console.print(f"{summary['withoutCost']} completed record(s) carry no cost (written before costs existed)")
 

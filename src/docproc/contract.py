@@ -21,10 +21,12 @@ from pydantic import Field
 
 from docproc.models import (
     Agreement,
+    CacheInfo,
     Cost,
     Fields,
     MissingPart,
     OcrSummary,
+    Route,
     SourceObject,
     TokenUsage,
     WireModel,
@@ -72,6 +74,8 @@ class DocumentProcessed(WireModel):
     text_uri: str = Field(description="s3:// URI of the extracted text")
     ocr: OcrSummary | None = Field(default=None, description="Pages read by OCR and their mean confidence")
     cost: Cost | None = Field(default=None, description="Estimated USD: total, breakdown and price-table version")
+    route: Route | None = Field(default=None, description="The routing rule the document matched (routes.yaml)")
+    cache: CacheInfo | None = Field(default=None, description="Content cache: hit (models skipped) or miss")
     completed_at: datetime
 
 

@@ -11,9 +11,12 @@ Estimation rules (README, "Cost"); every count is for the path this document too
   one byte per character plus the JSON wrapper) and an assumed 512-byte answer at the per-GB data prices.
 * **textract**: pages Textract read (``ocr.pagesProcessed``, else the pages used, ``ocr.pages``) x the page price.
 * **stepFunctions** (Standard): state transitions = states entered on the path through
-  ``statemachine/document_pipeline.asl.json`` (:data:`BASE_PATH`, 14 states for a one-chunk document without OCR;
-  +1 with a review event; a long document +1 + one per chunk; OCR +3, + 3 per status check of an asynchronous job;
-  +1 for a failed branch's Catch). Retries inside a state (``Retry``) are not in the record and not counted.
+  ``statemachine/document_pipeline.asl.json`` (:data:`BASE_PATH`, 16 states for a one-chunk document without OCR;
+  +2 with the content cache on (LookUpCache, CacheHit?); a cache hit :data:`CACHE_HIT_PATH`, 13; +1 with a review
+  event; a long document +1 + one per chunk; OCR +3, + 3 per status check of an asynchronous job; +1 for a failed
+  branch's Catch; -2 on a classification-only route). Retries inside a state (``Retry``) are not counted.
+* **cache hit**: no bedrock or sagemaker part, no extract or classify invocation, one cache read; a miss that is
+  written through adds the cache write.
 * **lambda**: GB-seconds of each invocation on the path (memory from template.yaml's defaults, :data:`LAMBDA_MEMORY_MB`)
   from the record's timings (prepare, extract or the chunks plus combining, classify, merge up to the estimate), and
   :data:`ASSUMED_MS` where the record has no timing (ingest, OCR steps, a chunk plan), plus the request price.
@@ -233,7 +236,9 @@ BASE_PATH = (
     "MarkProcessing",
     "Prepare",
     "NeedsOcr?",
+    "CacheOn?",
     "Analyse",
+    "ExtractionWanted?",
     "Extract",
     "Chunked?",
     "ExtractionDone",
@@ -246,6 +251,23 @@ BASE_PATH = (
     "Done",
 )
 REVIEW_STATES = ("NotifyNeedsReview",)
+CACHE_LOOKUP_STATES = ("LookUpCache", "CacheHit?")  # the content cache on; a miss goes on to Analyse
+#: A content-cache hit: both model branches skipped.
+CACHE_HIT_PATH = (
+    "MarkProcessing",
+    "Prepare",
+    "NeedsOcr?",
+    "CacheOn?",
+    "LookUpCache",
+    "CacheHit?",
+    "UseCachedResult",
+    "Merge",
+    "PersistResult",
+    "NotifyProcessed",
+    "NeedsReview?",
+    "ReleaseLease",
+    "Done",
+)
 CHUNKED_STATES = ("ExtractChunks", "CombineChunks")  # + ExtractChunk per chunk
 OCR_STATES = ("StartOcr", "OcrDone?", "UseOcrText")
 OCR_POLL_STATES = ("WaitForOcr", "CheckOcr", "OcrDone?")
@@ -254,7 +276,9 @@ REQUEUED_PASS = (
     "MarkProcessing",
     "Prepare",
     "NeedsOcr?",
+    "CacheOn?",
     "Analyse",
+    "ExtractionWanted?",
     "Extract",
     "Classify",
     "Triage",
@@ -268,19 +292,27 @@ REQUEUED_PASS = (
 
 def state_transitions(record: InsightRecord) -> int:
     """Transitions of the attempt that completed (see the module docstring for the rule)."""
-    count = len(BASE_PATH)
-    if record.needs_review:
-        count += len(REVIEW_STATES)
+    ocr = 0 if record.ocr is None else len(OCR_STATES) + len(OCR_POLL_STATES) * (record.ocr.polls or 0)
+    review = len(REVIEW_STATES) if record.needs_review else 0
+    if cache_hit(record):
+        return len(CACHE_HIT_PATH) + review + ocr
+    count = len(BASE_PATH) + review + ocr
+    if record.cache is not None:
+        count += len(CACHE_LOOKUP_STATES)
     extraction = record.extraction
-    if extraction is None:
+    if extraction is None and record.route is not None and record.route.classification_only:
+        count -= 2  # ExtractionWanted? -> ExtractionSkipped instead of -> Extract -> Chunked? -> ExtractionDone
+    elif extraction is None:
         count -= 1  # Extract -> ExtractionFailed instead of Extract -> Chunked? -> ExtractionDone
     elif extraction.chunks > 1:
         count += len(CHUNKED_STATES) - 1 + extraction.chunks  # ExtractChunks, N x ExtractChunk, CombineChunks
     if record.classification is None:
         count += 1  # ClassificationFailed
-    if record.ocr is not None:
-        count += len(OCR_STATES) + len(OCR_POLL_STATES) * (record.ocr.polls or 0)
     return count
+
+
+def cache_hit(record: InsightRecord) -> bool:
+    return record.cache is not None and record.cache.status == "hit"
 
 
 # --- the estimate --------------------------------------------------------------------------------------------------
@@ -297,7 +329,7 @@ def _record_bytes(record: InsightRecord) -> int:
 def _bedrock(record: InsightRecord, prices: PriceTable) -> tuple[float, list[str]]:
     extraction = record.extraction
     usage = record.usage or (extraction.usage if extraction else None)
-    if extraction is None or usage is None:
+    if extraction is None or usage is None or cache_hit(record):
         return 0.0, []
     price = prices.price(extraction.model_id)
     if price is None:
@@ -315,7 +347,7 @@ def _bedrock(record: InsightRecord, prices: PriceTable) -> tuple[float, list[str
 
 def _sagemaker(record: InsightRecord, prices: PriceTable, deployment: Deployment) -> float:
     classification = record.classification
-    if classification is None:
+    if classification is None or cache_hit(record):
         return 0.0
     table = prices.services.sagemaker_serverless
     compute = classification.duration_ms / 1000 * prices.serverless_per_second(deployment.classifier_memory_mb)
@@ -338,7 +370,11 @@ def _invocations(record: InsightRecord) -> list[tuple[str, int]]:
         calls += [("ocr", ASSUMED_MS["ocr"])] * (1 + (record.ocr.polls or 0))
     extraction = record.extraction
     extract_ms = (timings.extract_ms if timings else None) or 0
-    if extraction is not None and extraction.chunks > 1:
+    if cache_hit(record):
+        return [*calls, ("merge", (timings.merge_ms if timings else None) or 0)]
+    if extraction is None and record.route is not None and record.route.classification_only:
+        pass  # no extract invocation
+    elif extraction is not None and extraction.chunks > 1:
         calls.append(("extract", ASSUMED_MS["chunk_plan"]))
         per_chunk = (extraction.chunks_duration_ms or 0) // extraction.chunks
         calls += [("extract", per_chunk)] * extraction.chunks
@@ -362,9 +398,16 @@ def _requests(record: InsightRecord, record_bytes: int) -> dict[str, float]:
     item_units = max(1, math.ceil(record_bytes / 1024))
     # QUEUED put, lease put, MarkProcessing, PersistResult, lease delete; StatusIndex: put 1, key changes 2 + 2
     writes = 1 + 1 + 1 + item_units + 1 + 5
+    reads = 1.0  # the lease scan (strongly consistent, a small table)
     puts, gets = 2, 3  # text and result PUTs; source GET, text GETs by extract and by classify
     extraction = record.extraction
-    if extraction is not None and extraction.chunks > 1:
+    if record.cache is not None:
+        reads += 0.5 * max(1, math.ceil(record_bytes / 4096))  # LookUpCache: eventually consistent, sized
+    if cache_hit(record):
+        gets = 1  # only the source
+    elif record.cache is not None and record.cache.written:
+        writes += max(1, math.ceil(record_bytes / 1024))  # the write-through, about the record's size
+    if extraction is not None and extraction.chunks > 1 and not cache_hit(record):
         puts += extraction.chunks  # chunk results
         gets += 2 * extraction.chunks  # the text per chunk, the chunk results when combining
     if record.ocr is not None:
@@ -373,7 +416,7 @@ def _requests(record: InsightRecord, record_bytes: int) -> dict[str, float]:
     return {
         "events": event_units,
         "writes": writes,
-        "reads": 1,  # the lease scan (strongly consistent, a small table)
+        "reads": reads,
         "sqs": 3 + event_units,  # intake send, receive, delete; the example subscriber queue's sends
         "puts": puts,
         "gets": gets,

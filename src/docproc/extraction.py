@@ -18,6 +18,9 @@ from docproc.aws import MODEL_CALL_ERRORS, model_error
 from docproc.models import Extraction, ExtractionResult, TokenUsage
 
 MAX_OUTPUT_TOKENS = 4096
+#: The prompt and tool-building code's version: part of the content cache's key (docproc.cache). Bump it with any
+#: change to what the model is sent or how its answer is checked, so cached answers of the old code are not reused.
+PROMPT_VERSION = "2026.12.1"
 
 
 def validation_errors(config: classes.ClassConfig, class_name: str, tool_input: Any) -> list[str]:

@@ -7,10 +7,13 @@ import time
 from datetime import datetime
 from typing import Any
 
-from docproc import classes, cost, errors, evidence, ids
+from pydantic import Field
+
+from docproc import cache, classes, cost, errors, evidence, ids
 from docproc.contract import DocumentNeedsReview, DocumentProcessed
 from docproc.models import (
     Agreement,
+    CacheInfo,
     ClassificationBranch,
     ClassificationResult,
     Cost,
@@ -32,6 +35,14 @@ from docproc.records import to_item
 from docproc.storage import result_key, write_object
 
 
+class CachedAnalysis(WireModel):
+    """How the analysis arrived: from both branches (``hit: false``) or from the content cache (``LookUpCache``)."""
+
+    hit: bool = False
+    source_document_id: str | None = None
+    expires: str | None = None
+
+
 class MergeInput(WireModel):
     document: DocumentRef
     generation: int
@@ -42,6 +53,7 @@ class MergeInput(WireModel):
     prepared: PreparedDocument
     extraction: ExtractionBranch
     classification: ClassificationBranch
+    cached: CachedAnalysis = Field(default_factory=CachedAnalysis)
 
 
 class MergeOutput(WireModel):
@@ -50,6 +62,8 @@ class MergeOutput(WireModel):
     result_uri: str
     needs_review: bool = False
     review_event: dict[str, Any] | None = None
+    # the content-cache item to write through (the handler puts it; never part of the state payload)
+    cache_item: dict[str, Any] | None = Field(default=None, exclude=True)
 
 
 DEFAULT_REVIEW_THRESHOLD = 0.6
@@ -109,15 +123,22 @@ def fields_score(extraction: ExtractionResult) -> float:
 
 
 def overall_confidence(
-    extraction: ExtractionResult | None, classification: ClassificationResult | None, agreed: Agreement
+    extraction: ExtractionResult | None,
+    classification: ClassificationResult | None,
+    agreed: Agreement,
+    *,
+    classification_only: bool = False,
 ) -> float:
     """How much to trust the record, in [0, 1] (README, "Confidence and review").
 
     Both branches: ``0.4 * p + 0.4 * f + 0.2 * a`` with ``p`` the classifier's calibrated probability of its
     domain, ``f`` the mean field confidence after the evidence check and ``a`` the agreement score.
-    Classification only: ``0.6 * p``. Extraction only: ``0.6 * f``. A cut input costs 5 %.
+    Classification only: ``0.6 * p``. Extraction only: ``0.6 * f``. A cut input costs 5 %. A classification-only
+    route (nothing is missing: no extraction was asked for): ``p``.
     """
-    if classification and extraction:
+    if classification_only and classification and not extraction:
+        score = classification.confidence
+    elif classification and extraction:
         a = agreement_score(agreed)
         score = 0.4 * classification.confidence + 0.4 * fields_score(extraction) + 0.2 * (1.0 if a is None else a)
     elif classification:
@@ -158,18 +179,20 @@ def merge(
     now: datetime | None = None,
     prices: cost.PriceTable | None = None,
     deployment: cost.Deployment | None = None,
+    cache_ttl_days: int = 0,
 ) -> MergeOutput:
     started = time.perf_counter()
     now = now or utcnow()
     extraction = data.extraction.result if data.extraction.status == "SUCCEEDED" else None
     classification = data.classification.result if data.classification.status == "SUCCEEDED" else None
+    skipped = data.extraction.status == "SKIPPED"  # a classification-only route
     missing = []
-    if extraction is None:
+    if extraction is None and not skipped:
         missing.append(missing_part("extraction", data.extraction.error or StepError(Error="Unknown")))
     if classification is None:
         missing.append(missing_part("classification", data.classification.error or StepError(Error="Unknown")))
     if extraction is None and classification is None:
-        raise_branch_error(data.extraction.error or StepError(Error="Unknown"))
+        raise_branch_error(data.extraction.error or data.classification.error or StepError(Error="Unknown"))
 
     agreed = agreement(extraction, classification)
     model_ids = {}
@@ -177,7 +200,7 @@ def merge(
         model_ids["extraction"] = extraction.model_id
     if classification:
         model_ids["classification"] = classification.endpoint_name
-    confidence = overall_confidence(extraction, classification, agreed)
+    confidence = overall_confidence(extraction, classification, agreed, classification_only=skipped)
     reasons = review_reasons(confidence, review_threshold, extraction, agreed, bool(missing))
     record = InsightRecord(
         document_id=data.document.document_id,
@@ -209,11 +232,29 @@ def merge(
         ),
         text_uri=data.prepared.text.uri,
         ocr=data.prepared.ocr,
+        route=data.prepared.route,
         queued_at=data.queued_at,
         completed_at=now,
         updated_at=now,
     )
-    record.cost = estimate_cost(record, prices, deployment, started)
+    cache_item = None
+    key = data.prepared.cache_key
+    if key and data.cached.hit:
+        record = _as_cache_hit(record, data, prices, deployment, started)
+    else:
+        if key:
+            record.cache = CacheInfo(status="miss", key=key)
+        record.cost = estimate_cost(record, prices, deployment, started)
+        if key and record.cost is not None:
+            cache_item = cache.cache_item(
+                key,
+                document_id=record.document_id,
+                extraction=data.extraction,
+                classification=data.classification,
+                model_usd=record.cost.breakdown.bedrock + record.cost.breakdown.sagemaker,
+                ttl_days=cache_ttl_days,
+            )
+            record.cache = CacheInfo(status="miss", key=key, written=cache_item is not None)
     result_uri = write_object(
         s3,
         artifacts_bucket,
@@ -228,7 +269,34 @@ def merge(
         result_uri=result_uri,
         needs_review=record.needs_review,
         review_event=dump_event(review_event(record, review_threshold)) if record.needs_review else None,
+        cache_item=cache_item,
     )
+
+
+def _as_cache_hit(
+    record: InsightRecord,
+    data: MergeInput,
+    prices: cost.PriceTable | None,
+    deployment: cost.Deployment | None,
+    started: float,
+) -> InsightRecord:
+    """The record of a cache hit: no tokens or model time of its own; ``savedUsd`` is what the skipped branches
+    would have cost (the same estimate as a miss, at the cached result's usage and durations, minus this one)."""
+    key = data.prepared.cache_key or ""
+    as_miss = record.model_copy(update={"cache": CacheInfo(status="miss", key=key, written=True)})
+    full = estimate_cost(as_miss, prices, deployment, started)
+    timings = record.timings.model_copy(update={"extract_ms": None, "classify_ms": None}) if record.timings else None
+    hit = record.model_copy(
+        update={
+            "usage": None,
+            "timings": timings,
+            "cache": CacheInfo(status="hit", key=key, source_document_id=data.cached.source_document_id),
+        }
+    )
+    hit.cost = estimate_cost(hit, prices, deployment, started)
+    assert hit.cache is not None
+    hit.cache.saved_usd = round(max(0.0, full.total_usd - hit.cost.total_usd), 12)
+    return hit
 
 
 def estimate_cost(
@@ -278,6 +346,8 @@ def processed_event(record: InsightRecord) -> DocumentProcessed:
         text_uri=record.text_uri,
         ocr=record.ocr,
         cost=record.cost,
+        route=record.route,
+        cache=record.cache,
         completed_at=record.completed_at,
     )
 

@@ -103,6 +103,7 @@ class TextRef(WireModel):
     sha256: str
     tables_uri: str | None = None  # text/<documentId>.tables.json: {"tables": [{"page", "source", "rows"}]}
     table_count: int = 0
+    language: str | None = None  # a cheap guess before any model runs (docproc.language); routing reads it
 
 
 class OcrRequest(WireModel):
@@ -126,6 +127,25 @@ class OcrSummary(WireModel):
     polls: int | None = Field(default=None, description="Status checks of an asynchronous job")
 
 
+class Route(WireModel):
+    """The routing rule a document matched (``config/routes.yaml``) and what it decided."""
+
+    name: str
+    model_id: str | None = Field(default=None, description="Bedrock model of the extraction; null: classification only")
+    classification_only: bool = False
+    rules_version: str | None = None
+
+
+class CacheInfo(WireModel):
+    """The content cache's part in this record: ``hit`` (both model branches skipped) or ``miss`` (written through)."""
+
+    status: Literal["hit", "miss"]
+    key: str
+    source_document_id: str | None = Field(default=None, description="On a hit: the document whose result was reused")
+    saved_usd: float | None = Field(default=None, ge=0, description="On a hit: what the skipped model branches cost")
+    written: bool | None = Field(default=None, description="On a miss: whether this result was offered to the cache")
+
+
 class PreparedDocument(WireModel):
     source: SourceObject
     format: str
@@ -135,6 +155,9 @@ class PreparedDocument(WireModel):
     duration_ms: int
     ocr_request: OcrRequest | None = None  # set by prepare: the OCR steps run before the analysis
     ocr: OcrSummary | None = None  # set by the OCR steps
+    route: Route | None = None  # set once the text is final (prepare, or the OCR steps): docproc.routing
+    cache_key: str | None = None  # set with the route when the content cache is on: docproc.cache
+    planned_at: str | None = None  # when route and key were set, "YYYY-MM-DDTHH:MM:SSZ": LookUpCache's "now"
 
 
 class PrepareInput(WireModel):
@@ -231,7 +254,7 @@ class BranchInput(WireModel):
 
 
 class ExtractionBranch(WireModel):
-    status: Literal["SUCCEEDED", "FAILED"]
+    status: Literal["SUCCEEDED", "FAILED", "SKIPPED"]  # SKIPPED: the route is classification only
     result: ExtractionResult | None = None
     error: StepError | None = None
 
@@ -322,6 +345,8 @@ class InsightRecord(WireModel):
     usage: TokenUsage | None = None
     timings: Timings | None = None
     ocr: OcrSummary | None = None
+    route: Route | None = None
+    cache: CacheInfo | None = None
     cost: Cost | None = None
     text_uri: str | None = None
     result_uri: str | None = None

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from pydantic import Field
 
-from docproc import errors
+from docproc import errors, language
 from docproc.aws import storage_error
 from docproc.models import DocumentRef, OcrSummary, PreparedDocument, WireModel
 from docproc.storage import parse_s3_uri, read_text, write_object
@@ -248,6 +248,7 @@ def assemble(
             "chars": len(merged),
             "sha256": hashlib.sha256(encoded).hexdigest(),
             "pages": max(prepared.text.pages or 0, len(pages)) or None,
+            "language": language.detect(merged),
         }
     )
     ocr_summary = summary(mode, used, request.reason, processed=len(pages), polls=polls)

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from docproc import errors, formats
+from docproc import errors, formats, language
 from docproc.aws import storage_error
 from docproc.models import DocumentRef, OcrRequest, PreparedDocument, SourceObject, TextRef
 from docproc.storage import text_key, write_object
@@ -99,6 +99,7 @@ def prepare_document(
             sha256=hashlib.sha256(encoded).hexdigest(),
             tables_uri=tables_uri,
             table_count=len(extracted.tables),
+            language=language.detect(text),
         ),
         warnings=warnings,
         duration_ms=int((time.perf_counter() - started) * 1000),

@@ -37,6 +37,11 @@ def to_item(record: InsightRecord) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in _decimals(plain).items()}
 
 
+def to_plain_item(values: dict[str, Any]) -> dict[str, Any]:
+    """Plain JSON-able values as a typed DynamoDB item (floats as numbers, ``None`` and empty values left out)."""
+    return {k: _serializer.serialize(v) for k, v in _decimals(values).items()}
+
+
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     """A typed DynamoDB item back to plain JSON-able values (numbers as int/float)."""
     return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}

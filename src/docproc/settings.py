@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 class Settings(BaseModel):
     results_table: str = Field("", alias="RESULTS_TABLE")
     lease_table: str = Field("", alias="LEASE_TABLE")
+    cache_table: str = Field("", alias="CACHE_TABLE")
     artifacts_bucket: str = Field("", alias="ARTIFACTS_BUCKET")
     state_machine_arn: str = Field("", alias="STATE_MACHINE_ARN")
     intake_queue_url: str = Field("", alias="INTAKE_QUEUE_URL")
@@ -26,6 +27,9 @@ class Settings(BaseModel):
     max_model_input_chars: int = Field(60_000, alias="MAX_MODEL_INPUT_CHARS", ge=1_000)
     max_chunk_concurrency: int = Field(4, alias="MAX_CHUNK_CONCURRENCY", ge=1, le=40)
     bedrock_model_id: str = Field("", alias="BEDROCK_MODEL_ID")
+    small_bedrock_model_id: str = Field("", alias="SMALL_BEDROCK_MODEL_ID")  # the routes' `model: small`
+    cache_ttl_days: int = Field(0, alias="CACHE_TTL_DAYS", ge=0, le=3650)  # 0: the content cache is off
+    classifier_model_data_uri: str = Field("", alias="CLASSIFIER_MODEL_DATA_URI")
     classifier_endpoint_name: str = Field("", alias="CLASSIFIER_ENDPOINT_NAME")
     classifier_request_format: str = Field("hf", alias="CLASSIFIER_REQUEST_FORMAT")
     classifier_response_format: str = Field("auto", alias="CLASSIFIER_RESPONSE_FORMAT")

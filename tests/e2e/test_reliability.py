@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,6 +15,18 @@ from stack_helpers import REPO, collect_events, events_for, executions_of, s3_ev
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 SAMPLE = REPO / "samples" / "cuad-aduro-consulting-agreement.txt"
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    """The stack with the content cache off: these tests send the same sample through the models again and again
+    (faults, retries, redrive) and need every copy to reach them."""
+    from conftest import E2E_PARAMETERS
+
+    local = LocalRuntime(template=REPO / "template.yaml", parameters={**E2E_PARAMETERS, "CacheTtlDays": "0"})
+    local.start()
+    yield local
+    local.stop()
 
 
 def _fault(**kwargs: float) -> object:

@@ -179,8 +179,8 @@ def test_estimate_of_a_one_chunk_document_by_hand() -> None:
     # 0.5 s x $0.00004 at 2 GB; 10,000 chars + 32 bytes sent, 512 received, at $0.016/GB
     assert b.sagemaker == pytest.approx(0.5 * 0.00004 + (10_032 + 512) / 1024**3 * 0.016)
     assert b.textract == 0
-    assert result.state_transitions == 14
-    assert b.step_functions == pytest.approx(14 * 25 / 1e6)
+    assert result.state_transitions == 16
+    assert b.step_functions == pytest.approx(16 * 25 / 1e6)
     # GB-s: ingest 0.2 s x 0.5 GB + prepare 1 s x 1 GB + extract 3 s x 0.5 + classify 0.5 x 0.5 + merge 0.024 x 0.5
     assert result.lambda_gb_seconds == pytest.approx(0.1 + 1.0 + 1.5 + 0.25 + 0.012)
     assert b.lambda_ == pytest.approx(2.862 * 0.00001 + 5 * 0.2 / 1e6)
@@ -197,9 +197,9 @@ def test_chunks_ocr_polls_review_and_a_second_attempt_count_on_the_path() -> Non
     record = a_record(chunks=3, ocr=ocr, review=True, attempt=2)
     result = estimate(record, round_prices())
 
-    # 14 + review 1 + chunks (ExtractChunks, 3 x ExtractChunk, CombineChunks instead of ExtractionDone) 4
-    # + OCR 3 + 2 polls x 3, and one requeued attempt before: 12
-    assert result.state_transitions == 14 + 1 + 4 + 3 + 6 + 12
+    # 16 + review 1 + chunks (ExtractChunks, 3 x ExtractChunk, CombineChunks instead of ExtractionDone) 4
+    # + OCR 3 + 2 polls x 3, and one requeued attempt before: 14
+    assert result.state_transitions == 16 + 1 + 4 + 3 + 6 + 14
     assert result.breakdown.textract == pytest.approx(5 * 1.5 / 1000)  # the pages Textract read, not only the used
     one_pass = estimate(a_record(), round_prices())
     assert result.breakdown.bedrock == one_pass.breakdown.bedrock  # tokens are the record's sum over chunks

@@ -123,7 +123,7 @@ def test_record_result_json_and_event_carry_the_same_cost(s3: Any, processed_sch
     # Claude 3 Haiku: 812 x $0.25/M + 97 x $1.25/M
     assert cost["breakdown"]["bedrock"] == pytest.approx((812 * 0.25 + 97 * 1.25) / 1e6)
     assert cost["totalUsd"] == pytest.approx(sum(cost["breakdown"].values()))
-    assert cost["stateTransitions"] == 14
+    assert cost["stateTransitions"] == 16
     assert result["cost"] == cost
     assert {k: v for k, v in out.event["cost"].items() if v is not None} == cost
     processed_schema.validate(out.event)

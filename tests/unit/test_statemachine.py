@@ -66,10 +66,12 @@ def test_parallel_runs_extract_and_classify(asl: dict[str, Any]) -> None:
     analyse = asl["States"]["Analyse"]
     assert analyse["Type"] == "Parallel"
     starts = [branch["StartAt"] for branch in analyse["Branches"]]
-    assert starts == ["Extract", "Classify"]
+    assert starts == ["ExtractionWanted?", "Classify"]
+    assert analyse["Branches"][0]["States"]["ExtractionWanted?"]["Default"] == "Extract"
     assert asl["States"]["Prepare"]["Next"] == "NeedsOcr?"
-    assert asl["States"]["NeedsOcr?"]["Default"] == "Analyse"
-    assert asl["States"]["UseOcrText"]["Next"] == "Analyse"
+    assert asl["States"]["NeedsOcr?"]["Default"] == "CacheOn?"
+    assert asl["States"]["UseOcrText"]["Next"] == "CacheOn?"
+    assert asl["States"]["CacheOn?"]["Default"] == "Analyse"
     assert analyse["Next"] == "Merge"
 
 
@@ -132,7 +134,7 @@ def test_ocr_waits_in_the_state_machine_and_checks_until_done(asl: dict[str, Any
         "Type": "Pass",
         "InputPath": "$.ocr.prepared",
         "ResultPath": "$.prepared",
-        "Next": "Analyse",
+        "Next": "CacheOn?",
     }
     for name in ("StartOcr", "CheckOcr"):
         assert states[name]["Catch"][0]["Next"] == "Triage"
