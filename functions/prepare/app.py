@@ -34,6 +34,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             max_pdf_pages=settings.max_pdf_pages,
             max_ocr_pages=settings.max_ocr_pages,
             ocr=settings.ocr_enabled,
+            active_experiment=settings.active_experiment,
         )
     except DocprocError as exc:
         logger.warning("prepare failed", reason_code=exc.reason_code, error_type=type(exc).__name__, error=str(exc))
@@ -47,6 +48,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         warnings=prepared.warnings,
         ocr_pages=prepared.ocr_request.pages or "all" if prepared.ocr_request else None,
         duration_ms=prepared.duration_ms,
+        experiment=prepared.experiment.name if prepared.experiment else None,
+        variant=prepared.experiment.variant if prepared.experiment else None,
     )
     metrics.add_metric(name="DocumentBytes", unit=MetricUnit.Bytes, value=prepared.source.size)
     metrics.add_metric(name="TextCharacters", unit=MetricUnit.Count, value=prepared.text.chars)

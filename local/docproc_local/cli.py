@@ -7,6 +7,7 @@
     docproc redrive              move dead-lettered documents back to the intake queue
     docproc bench [--chaos]      throughput, latency and reliability numbers
     docproc cost                 what the processed documents cost: total, per 1,000, by model, domain, class
+    docproc experiment ...       A/B experiments: check the configuration, report a variant comparison
     docproc classifier ...       train, evaluate, bench and publish the SageMaker domain classifier
 
 ``events``, ``reprocess``, ``redrive`` and ``cost`` talk to a running ``docproc local up`` by default, or to a stack
@@ -29,6 +30,7 @@ from docproc_local import classes_cli, cost_cli
 from docproc_local.classifier import cli as classifier_cli
 from docproc_local.client import StackClient, Upload
 from docproc_local.evaluation import cli as evaluation_cli
+from docproc_local.experiments import cli as experiment_cli
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 
@@ -60,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jsonl", type=Path, help="also write one JSON line per document to this file")
     run.add_argument("--timeout", type=float, default=600, help="seconds to wait for all documents (default 600)")
     run.add_argument("--prefix", default="", help="key prefix for the uploads")
+    run.add_argument(
+        "--experiment",
+        metavar="NAME",
+        help="run an experiment of experiments.yaml (ActiveExperiment=NAME); records go to .docproc/experiments/NAME/",
+    )
     _local_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -98,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluation_cli.add_parser(sub)
     classes_cli.add_parser(sub)
     cost_cli.add_parser(sub)
+    experiment_cli.add_parser(sub)
     return parser
 
 
@@ -159,10 +167,13 @@ def parse_parameters(pairs: Sequence[str]) -> dict[str, str]:
 def _runtime(args: argparse.Namespace) -> Any:
     from docproc_local.runtime import LocalRuntime
 
+    parameters = parse_parameters(args.parameter_overrides)
+    if getattr(args, "experiment", None):
+        parameters.update(experiment_cli.run_parameters(args.experiment))
     return LocalRuntime(
         template=args.template,
         port=args.port,
-        parameters=parse_parameters(args.parameter_overrides),
+        parameters=parameters,
         faults=_faults(args),
         crash_rate=args.crash_rate,
         duplicate_deliveries=args.duplicate_deliveries,
@@ -219,6 +230,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.jsonl:
             _write_jsonl(args.jsonl, stack, uploads, records)
             _err(f"Wrote {len(uploads)} line(s) to {args.jsonl}")
+        if args.experiment:
+            path = experiment_cli.records_path(args.experiment)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_jsonl(path, stack, uploads, records)
+            _err(
+                f"Experiment {args.experiment}: {len(uploads)} record(s) in {path}; `docproc experiment report "
+                f"{args.experiment}` compares the variants"
+            )
     completed = sum(1 for r in rows if r["status"] == "COMPLETED")
     failed = sum(1 for r in rows if r["status"] == "FAILED")
     unfinished = len(rows) - completed - failed

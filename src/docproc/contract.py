@@ -22,6 +22,7 @@ from pydantic import Field
 from docproc.models import (
     Agreement,
     Cost,
+    ExperimentRef,
     Fields,
     MissingPart,
     OcrSummary,
@@ -37,6 +38,16 @@ NEEDS_REVIEW = "Document Needs Review"
 PROCESSED_VERSION: Literal["2.0"] = "2.0"
 FAILED_VERSION: Literal["1.0"] = "1.0"
 NEEDS_REVIEW_VERSION: Literal["1.0"] = "1.0"
+
+
+class PiiApplied(WireModel):
+    """What the stack's EventPiiPolicy did to this event (docproc.pii); the record keeps the full values."""
+
+    policy: Literal["keep", "mask", "drop"]
+    redacted: dict[str, int] = Field(
+        default_factory=dict, description="Findings masked or dropped, per kind: email, phone, ssn, card, name ..."
+    )
+    dropped_fields: list[str] = Field(default_factory=list, description="drop: fields left out (or items of them)")
 
 
 class DocumentProcessed(WireModel):
@@ -72,6 +83,8 @@ class DocumentProcessed(WireModel):
     text_uri: str = Field(description="s3:// URI of the extracted text")
     ocr: OcrSummary | None = Field(default=None, description="Pages read by OCR and their mean confidence")
     cost: Cost | None = Field(default=None, description="Estimated USD: total, breakdown and price-table version")
+    experiment: ExperimentRef | None = Field(default=None, description="The A/B experiment variant, when assigned")
+    pii: PiiApplied | None = Field(default=None, description="The PII policy applied to title, summary and fields")
     completed_at: datetime
 
 

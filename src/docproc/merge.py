@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from docproc import classes, cost, errors, evidence, ids
+from docproc import classes, cost, errors, evidence, ids, pii
 from docproc.contract import DocumentNeedsReview, DocumentProcessed
 from docproc.models import (
     Agreement,
@@ -16,6 +16,7 @@ from docproc.models import (
     Cost,
     DocumentRef,
     DocumentStatus,
+    ExperimentRef,
     ExtractionBranch,
     ExtractionResult,
     InsightRecord,
@@ -158,6 +159,7 @@ def merge(
     now: datetime | None = None,
     prices: cost.PriceTable | None = None,
     deployment: cost.Deployment | None = None,
+    pii_policy: pii.Policy = pii.DEFAULT_POLICY,
 ) -> MergeOutput:
     started = time.perf_counter()
     now = now or utcnow()
@@ -209,6 +211,8 @@ def merge(
         ),
         text_uri=data.prepared.text.uri,
         ocr=data.prepared.ocr,
+        experiment=data.prepared.experiment,
+        pii_policy=pii_policy,
         queued_at=data.queued_at,
         completed_at=now,
         updated_at=now,
@@ -224,7 +228,7 @@ def merge(
     record.result_uri = result_uri
     return MergeOutput(
         item=to_item(record),
-        event=dump_event(processed_event(record)),
+        event=pii.apply_to_event(dump_event(processed_event(record)), pii_policy),
         result_uri=result_uri,
         needs_review=record.needs_review,
         review_event=dump_event(review_event(record, review_threshold)) if record.needs_review else None,
@@ -278,6 +282,9 @@ def processed_event(record: InsightRecord) -> DocumentProcessed:
         text_uri=record.text_uri,
         ocr=record.ocr,
         cost=record.cost,
+        experiment=ExperimentRef(name=record.experiment.name, variant=record.experiment.variant)
+        if record.experiment
+        else None,
         completed_at=record.completed_at,
     )
 

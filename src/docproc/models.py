@@ -126,6 +126,25 @@ class OcrSummary(WireModel):
     polls: int | None = Field(default=None, description="Status checks of an asynchronous job")
 
 
+class ExperimentAssignment(WireModel):
+    """The experiment variant a document was assigned to (docproc.experiments); its settings drive extraction."""
+
+    name: str
+    variant: str
+    model_id: str
+    prompt_version: str = "default"
+    temperature: float = 0.0
+    class_config_version: str | None = None
+    config_version: str = Field(description="Version of experiments.yaml the assignment was made with")
+
+
+class ExperimentRef(WireModel):
+    """What an event says about the experiment: its name and the document's variant."""
+
+    name: str
+    variant: str
+
+
 class PreparedDocument(WireModel):
     source: SourceObject
     format: str
@@ -135,6 +154,7 @@ class PreparedDocument(WireModel):
     duration_ms: int
     ocr_request: OcrRequest | None = None  # set by prepare: the OCR steps run before the analysis
     ocr: OcrSummary | None = None  # set by the OCR steps
+    experiment: ExperimentAssignment | None = None  # set by prepare when an experiment is active (issue 12)
 
 
 class PrepareInput(WireModel):
@@ -323,6 +343,8 @@ class InsightRecord(WireModel):
     timings: Timings | None = None
     ocr: OcrSummary | None = None
     cost: Cost | None = None
+    experiment: ExperimentAssignment | None = None
+    pii_policy: str | None = Field(default=None, description="EventPiiPolicy applied to this record's event")
     text_uri: str | None = None
     result_uri: str | None = None
     error: ErrorInfo | None = None
