@@ -24,6 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     check = commands.add_parser("check", help="validate experiments.yaml and list experiments and variants")
     check.add_argument("file", type=Path, nargs="?", help="(default experiments.yaml in the package)")
     check.set_defaults(func=cmd_check)
+    run = commands.add_parser(
+        "run", help="push N documents (cycling a folder, default samples/) through a local stack running the experiment"
+    )
+    run.add_argument("name", metavar="NAME")
+    run.add_argument("-n", "--documents", type=int, default=200, help="documents to push (default 200)")
+    run.add_argument("--samples", type=Path, help="folder of documents to cycle through (default samples/)")
+    run.add_argument("--timeout", type=float, default=1800, help="seconds to wait for all documents")
+    run.set_defaults(func=cmd_run)
     report = commands.add_parser("report", help="compare the variants of an experiment, with significance tests")
     report.add_argument("name", metavar="NAME")
     report.add_argument("--jsonl", type=Path, help="records from `docproc run --jsonl FILE`")
@@ -105,6 +113,34 @@ def _records(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str]:
             "--jsonl FILE or --stack-name NAME"
         )
     return sources.from_jsonl(path), str(path)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """N copies cycled from a folder, each under its own key (so its own document id, hence its own variant)."""
+    import uuid
+
+    from docproc_local.bench import load_corpus
+    from docproc_local.cli import Progress, _write_jsonl
+    from docproc_local.runtime import LocalRuntime
+
+    documents = load_corpus(args.samples, args.documents)
+    runtime = LocalRuntime(parameters={**run_parameters(args.name), "MaxInFlightDocuments": "25"})
+    print(f"Starting the local stack with experiment {args.name} ...", file=sys.stderr)
+    with runtime as stack:
+        run_id = uuid.uuid4().hex[:8]
+        uploads = [stack.upload_bytes(d.data, f"experiment/{run_id}/{d.name}") for d in documents]
+        print(f"Uploaded {len(uploads)} document(s); waiting for the pipeline ...", file=sys.stderr)
+        progress = Progress(len(uploads), sys.stderr)
+        finished = stack.wait_for([u.document_id for u in uploads], timeout=args.timeout, on_change=progress.update)
+        progress.finish()
+        path = records_path(args.name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_jsonl(path, stack, uploads, finished)
+    print(
+        f"{len(finished)} record(s) in {path}; `docproc experiment report {args.name}` compares the variants",
+        file=sys.stderr,
+    )
+    return 0 if len(finished) == len(uploads) else 3
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -10,8 +10,9 @@ rates), and the p-values of one comparison are Holm-corrected together. "Signifi
 2. **roll back** when the variant is significantly worse on a quality measure (schema-valid rate, agreement with the
    classifier, needs-review rate, field F1).
 3. **roll back** when it is significantly worse on an efficiency measure (cost per document, latency, tokens, repair
-   rate) and significantly better on no quality measure: it costs more and buys nothing.
-4. **roll out** when it is significantly better on at least one measure (and, by 2, worse on no quality measure).
+   rate) and significantly better on none: it costs more and buys nothing.
+4. **roll out** when it is significantly better on at least one measure (and, by 2, worse on no quality measure);
+   the reason names what it costs, e.g. cheaper but slower.
 5. **roll back** when nothing differs significantly although each rate had the documents the power analysis asks
    for to detect a difference of ``mde`` (0.05 absolute) from the control's rate at ``alpha`` 0.05 and power 0.8:
    the change makes no difference worth having, keep the control.
@@ -168,12 +169,10 @@ def decide(
     worse = [t for t in comparison.tests if t.significant and t.better is False]
     better = [t for t in comparison.tests if t.significant and t.better]
     worse_quality = [t for t in worse if t.metric in QUALITY]
-    better_quality = [t for t in better if t.metric in QUALITY]
     if worse_quality:
         return ROLL_BACK, f"{variant.name} is significantly worse on {_names(worse_quality)}"
-    if worse and not better_quality:
-        improved = f"; better only on {_names(better)}" if better else ""
-        return ROLL_BACK, f"{variant.name} is significantly worse on {_names(worse)} and no better in quality{improved}"
+    if worse and not better:
+        return ROLL_BACK, f"{variant.name} is significantly worse on {_names(worse)} and better on nothing"
     if better:
         costs = f"; it is worse on {_names(worse)}" if worse else ""
         return (
