@@ -13,10 +13,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws, chunks
+from docproc import aws, chunks, classes, errors, experiments
 from docproc.errors import DocprocError
-from docproc.extraction import extract
-from docproc.models import BranchInput, ExtractionBranch, PreparedDocument, dump
+from docproc.extraction import Guardrail, extract
+from docproc.models import BranchInput, ExperimentAssignment, ExtractionBranch, PreparedDocument, dump
 from docproc.settings import Settings
 from docproc.storage import read_text
 
@@ -52,8 +52,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = extract(
             text,
             bedrock=aws.client("bedrock-runtime"),
-            model_id=model_for(request.prepared, settings),
+            model_id=experiments.model_id(request.prepared.experiment, model_for(request.prepared, settings)),
             max_input_chars=settings.max_model_input_chars,
+            **model_options(request.prepared.experiment, settings),
         )
     except DocprocError as exc:
         logger.warning("extraction failed", reason_code=exc.reason_code, error_type=type(exc).__name__, error=str(exc))
@@ -65,6 +66,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         fields=len(result.fields or {}),
         unverified_fields=result.unverified_fields,
         model_id=result.model_id,
+        experiment=request.prepared.experiment.name if request.prepared.experiment else None,
+        variant=request.prepared.experiment.variant if request.prepared.experiment else None,
         input_tokens=result.usage.input_tokens,
         output_tokens=result.usage.output_tokens,
         repaired=result.repaired,
@@ -80,6 +83,21 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return dump(ExtractionBranch(status="SUCCEEDED", result=result))
 
 
+def model_options(assignment: ExperimentAssignment | None, settings: Settings) -> dict[str, Any]:
+    """Experiments (issue 12): the variant's temperature, class configuration and prompt; plus the guardrail."""
+    try:
+        config = experiments.class_config(assignment)
+        prompt = experiments.system_prompt(assignment, config.system_prompt)
+    except (classes.ClassConfigError, experiments.ExperimentConfigError) as exc:
+        raise errors.ConfigurationInvalid(str(exc)) from exc
+    return {
+        "config": config,
+        "temperature": experiments.temperature(assignment),
+        "system_prompt": prompt,
+        "guardrail": Guardrail.from_settings(settings.guardrail_id, settings.guardrail_version),
+    }
+
+
 def _extract_chunk(task: chunks.ChunkTask, settings: Settings) -> dict[str, Any]:
     s3 = aws.client("s3")
     text = read_text(s3, task.prepared.text.uri)
@@ -88,9 +106,10 @@ def _extract_chunk(task: chunks.ChunkTask, settings: Settings) -> dict[str, Any]
             task,
             text,
             bedrock=aws.client("bedrock-runtime"),
-            model_id=model_for(task.prepared, settings),
+            model_id=experiments.model_id(task.prepared.experiment, model_for(task.prepared, settings)),
             s3=s3,
             bucket=settings.require("artifacts_bucket").artifacts_bucket,
+            **model_options(task.prepared.experiment, settings),
         )
     except DocprocError as exc:
         logger.warning("chunk extraction failed", chunk=task.chunk.index, reason_code=exc.reason_code, error=str(exc))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
@@ -60,6 +60,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         review_threshold=settings.review_threshold,
         deployment=Deployment(classifier_memory_mb=settings.classifier_memory_mb),
         cache_ttl_days=settings.cache_ttl_days,
+        pii_policy=settings.event_pii_policy,
     )
     if output.cache_item is not None and settings.cache_table:
         write_through(settings.cache_table, output.cache_item)
@@ -96,4 +97,27 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="CacheSavedCost", unit=MetricUnit.NoUnit, value=cache.get("savedUsd") or 0.0)  # USD
     elif cache.get("status") == "miss":
         metrics.add_metric(name="CacheMisses", unit=MetricUnit.Count, value=1)
+    experiment_metrics(detail, total_ms, output.needs_review)
     return dump(output)
+
+
+def experiment_metrics(detail: dict[str, Any], total_ms: Any, needs_review: bool) -> None:
+    """Experiments (issue 12): the same metrics in a dimension set of their own, ``experiment`` + ``variant``."""
+    experiment = detail.get("experiment")
+    if not experiment:
+        return
+    dimensions = {"experiment": experiment["name"], "variant": experiment["variant"]}
+    cost = detail.get("cost") or {}
+    values: list[tuple[str, str, float]] = [("DocumentsCompleted", MetricUnit.Count, 1)]
+    if cost:
+        values.append(("EstimatedCost", MetricUnit.NoUnit, cost["totalUsd"]))
+    if total_ms is not None:
+        values.append(("ProcessingTime", MetricUnit.Milliseconds, total_ms))
+    usage = detail.get("usage") or {}
+    if usage:
+        values.append(("InputTokens", MetricUnit.Count, usage.get("inputTokens", 0)))
+        values.append(("OutputTokens", MetricUnit.Count, usage.get("outputTokens", 0)))
+    values.append(("DocumentsNeedingReview", MetricUnit.Count, 1 if needs_review else 0))
+    for name, unit, value in values:
+        with single_metric(name=name, unit=unit, value=value, default_dimensions=dimensions) as metric:
+            metric.add_metadata(key="documentId", value=detail.get("documentId", ""))

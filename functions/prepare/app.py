@@ -34,6 +34,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             max_pdf_pages=settings.max_pdf_pages,
             max_ocr_pages=settings.max_ocr_pages,
             ocr=settings.ocr_enabled,
+            active_experiment=settings.active_experiment,
         )
         if prepared.ocr_request is None:  # a scan is routed on its OCR'd text, by the OCR step
             prepared = planning.plan(prepared, settings)
@@ -52,6 +53,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         language=prepared.text.language,
         route=prepared.route.name if prepared.route else None,
         cache_key=prepared.cache_key,
+        experiment=prepared.experiment.name if prepared.experiment else None,
+        variant=prepared.experiment.variant if prepared.experiment else None,
     )
     metrics.add_metric(name="DocumentBytes", unit=MetricUnit.Bytes, value=prepared.source.size)
     metrics.add_metric(name="TextCharacters", unit=MetricUnit.Count, value=prepared.text.chars)

@@ -9,6 +9,7 @@
     docproc cost                 what the processed documents cost: total, per 1,000, by model, route, domain, class
     docproc cache stats|clear    the content cache: count its entries, or empty it
     docproc routes check [FILE]  validate routing rules (config/routes.yaml) and list them in order
+    docproc experiment ...       A/B experiments: check the configuration, report a variant comparison
     docproc classifier ...       train, evaluate, bench and publish the SageMaker domain classifier
 
 ``events``, ``reprocess``, ``redrive``, ``cost`` and ``cache`` talk to a running ``docproc local up`` by default, or
@@ -31,6 +32,7 @@ from docproc_local import cache_cli, classes_cli, cost_cli
 from docproc_local.classifier import cli as classifier_cli
 from docproc_local.client import StackClient, Upload
 from docproc_local.evaluation import cli as evaluation_cli
+from docproc_local.experiments import cli as experiment_cli
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 
@@ -69,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="upload the files N times, each pass under new keys (repeat-2/, ...) after the last one finished: "
         "later passes show the content cache (model requests per pass are printed)",
+    )
+    run.add_argument(
+        "--experiment",
+        metavar="NAME",
+        help="run an experiment of experiments.yaml (ActiveExperiment=NAME); records go to .docproc/experiments/NAME/",
     )
     _local_options(run)
     run.set_defaults(func=cmd_run)
@@ -109,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     classes_cli.add_parser(sub)
     cost_cli.add_parser(sub)
     cache_cli.add_parser(sub)
+    experiment_cli.add_parser(sub)
     return parser
 
 
@@ -170,10 +178,13 @@ def parse_parameters(pairs: Sequence[str]) -> dict[str, str]:
 def _runtime(args: argparse.Namespace) -> Any:
     from docproc_local.runtime import LocalRuntime
 
+    parameters = parse_parameters(args.parameter_overrides)
+    if getattr(args, "experiment", None):
+        parameters.update(experiment_cli.run_parameters(args.experiment))
     return LocalRuntime(
         template=args.template,
         port=args.port,
-        parameters=parse_parameters(args.parameter_overrides),
+        parameters=parameters,
         faults=_faults(args),
         crash_rate=args.crash_rate,
         duplicate_deliveries=args.duplicate_deliveries,
@@ -247,6 +258,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.jsonl:
             _write_jsonl(args.jsonl, stack, all_uploads, all_records)
             _err(f"Wrote {len(all_uploads)} line(s) to {args.jsonl}")
+        if args.experiment:
+            path = experiment_cli.records_path(args.experiment)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_jsonl(path, stack, all_uploads, all_records)
+            _err(
+                f"Experiment {args.experiment}: {len(all_uploads)} record(s) in {path}; `docproc experiment report "
+                f"{args.experiment}` compares the variants"
+            )
     completed = sum(1 for r in rows if r["status"] == "COMPLETED")
     failed = sum(1 for r in rows if r["status"] == "FAILED")
     unfinished = len(rows) - completed - failed

@@ -7,6 +7,7 @@ The key (:func:`key_for`) is a SHA-256 over everything the two model branches' a
   never reuses an answer given under the old one);
 * the route's Bedrock model (or classification only), :data:`docproc.extraction.PROMPT_VERSION` (the prompt and
   tool-building code) and the model input limit (which decides the chunking of a long document);
+* an experiment variant's model, prompt version, temperature and class-configuration version;
 * the classifier: endpoint name, model artifact URI and request format;
 * :data:`KEY_VERSION`, bumped when the cached item's shape changes.
 
@@ -76,6 +77,15 @@ def key_parts(prepared: PreparedDocument, settings: CacheSettings) -> dict[str, 
         "classificationOnly": bool(route and route.classification_only),
         "prompt": settings.prompt_version,
         "maxChars": settings.max_model_input_chars,
+        # an experiment variant overrides the route's model and sets prompt, temperature and class configuration
+        "variant": None
+        if prepared.experiment is None
+        else [
+            prepared.experiment.model_id,
+            prepared.experiment.prompt_version,
+            prepared.experiment.temperature,
+            prepared.experiment.class_config_version,
+        ],
         "classifier": [
             settings.classifier_endpoint,
             settings.classifier_model_data_uri,

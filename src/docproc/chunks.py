@@ -231,8 +231,11 @@ class CombineTask(WireModel):
     chunk_results: list[ChunkOutput]
 
 
-def extract_chunk(task: ChunkTask, text: str, *, bedrock: Any, model_id: str, s3: Any, bucket: str) -> ChunkOutput:
-    """Extract one chunk and write its result to S3 (only the reference goes back into the state)."""
+def extract_chunk(
+    task: ChunkTask, text: str, *, bedrock: Any, model_id: str, s3: Any, bucket: str, **options: Any
+) -> ChunkOutput:
+    """Extract one chunk and write its result to S3 (only the reference goes back into the state). ``options``: more
+    keywords of :func:`docproc.extraction.extract` (an experiment variant's settings, the guardrail)."""
     ref = task.chunk
     result = extraction.extract(
         text[ref.start : ref.end],
@@ -240,6 +243,7 @@ def extract_chunk(task: ChunkTask, text: str, *, bedrock: Any, model_id: str, s3
         model_id=model_id,
         max_input_chars=ref.end - ref.start,
         first_page=ref.first_page,
+        **options,
     )
     body = json.dumps(dump(result), ensure_ascii=False).encode("utf-8")
     uri = write_object(s3, bucket, chunk_key(task.document.document_id, ref.index), body, "application/json")

@@ -23,6 +23,7 @@ from docproc.models import (
     Agreement,
     CacheInfo,
     Cost,
+    ExperimentRef,
     Fields,
     MissingPart,
     OcrSummary,
@@ -39,6 +40,16 @@ NEEDS_REVIEW = "Document Needs Review"
 PROCESSED_VERSION: Literal["2.0"] = "2.0"
 FAILED_VERSION: Literal["1.0"] = "1.0"
 NEEDS_REVIEW_VERSION: Literal["1.0"] = "1.0"
+
+
+class PiiApplied(WireModel):
+    """What the stack's EventPiiPolicy did to this event (docproc.pii); the record keeps the full values."""
+
+    policy: Literal["keep", "mask", "drop"]
+    redacted: dict[str, int] = Field(
+        default_factory=dict, description="Findings masked or dropped, per kind: email, phone, ssn, card, name ..."
+    )
+    dropped_fields: list[str] = Field(default_factory=list, description="drop: fields left out (or items of them)")
 
 
 class DocumentProcessed(WireModel):
@@ -76,6 +87,8 @@ class DocumentProcessed(WireModel):
     cost: Cost | None = Field(default=None, description="Estimated USD: total, breakdown and price-table version")
     route: Route | None = Field(default=None, description="The routing rule the document matched (routes.yaml)")
     cache: CacheInfo | None = Field(default=None, description="Content cache: hit (models skipped) or miss")
+    experiment: ExperimentRef | None = Field(default=None, description="The A/B experiment variant, when assigned")
+    pii: PiiApplied | None = Field(default=None, description="The PII policy applied to title, summary and fields")
     completed_at: datetime
 
 

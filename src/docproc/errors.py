@@ -30,6 +30,7 @@ class ReasonCode(StrEnum):
     MODEL_REQUEST_INVALID = "MODEL_REQUEST_INVALID"
     CONFIG_INVALID = "CONFIG_INVALID"
     OCR_FAILED = "OCR_FAILED"
+    GUARDRAIL_INTERVENED = "GUARDRAIL_INTERVENED"
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -105,6 +106,13 @@ class OcrFailed(PermanentError):
     reason_code = ReasonCode.OCR_FAILED
 
 
+class GuardrailIntervened(PermanentError):
+    """The Bedrock guardrail (GuardrailId) blocked the document or the model's answer: the same text meets the same
+    guardrail again, so the extraction branch ends partial at once (the classifier's result is kept)."""
+
+    reason_code = ReasonCode.GUARDRAIL_INTERVENED
+
+
 class TransientError(DocprocError):
     retryable = True
 
@@ -143,6 +151,7 @@ PERMANENT_ERROR_NAMES: tuple[str, ...] = tuple(
         ConfigurationInvalid,
         ModelRequestInvalid,
         OcrFailed,
+        GuardrailIntervened,
     )
 )
 

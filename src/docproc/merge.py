@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from docproc import cache, classes, cost, errors, evidence, ids
+from docproc import cache, classes, cost, errors, evidence, ids, pii
 from docproc.contract import DocumentNeedsReview, DocumentProcessed
 from docproc.models import (
     Agreement,
@@ -19,6 +19,7 @@ from docproc.models import (
     Cost,
     DocumentRef,
     DocumentStatus,
+    ExperimentRef,
     ExtractionBranch,
     ExtractionResult,
     InsightRecord,
@@ -180,6 +181,7 @@ def merge(
     prices: cost.PriceTable | None = None,
     deployment: cost.Deployment | None = None,
     cache_ttl_days: int = 0,
+    pii_policy: pii.Policy = pii.DEFAULT_POLICY,
 ) -> MergeOutput:
     started = time.perf_counter()
     now = now or utcnow()
@@ -233,6 +235,8 @@ def merge(
         text_uri=data.prepared.text.uri,
         ocr=data.prepared.ocr,
         route=data.prepared.route,
+        experiment=data.prepared.experiment,
+        pii_policy=pii_policy,
         queued_at=data.queued_at,
         completed_at=now,
         updated_at=now,
@@ -265,7 +269,7 @@ def merge(
     record.result_uri = result_uri
     return MergeOutput(
         item=to_item(record),
-        event=dump_event(processed_event(record)),
+        event=pii.apply_to_event(dump_event(processed_event(record)), pii_policy),
         result_uri=result_uri,
         needs_review=record.needs_review,
         review_event=dump_event(review_event(record, review_threshold)) if record.needs_review else None,
@@ -348,6 +352,9 @@ def processed_event(record: InsightRecord) -> DocumentProcessed:
         cost=record.cost,
         route=record.route,
         cache=record.cache,
+        experiment=ExperimentRef(name=record.experiment.name, variant=record.experiment.variant)
+        if record.experiment
+        else None,
         completed_at=record.completed_at,
     )
 

@@ -146,6 +146,25 @@ class CacheInfo(WireModel):
     written: bool | None = Field(default=None, description="On a miss: whether this result was offered to the cache")
 
 
+class ExperimentAssignment(WireModel):
+    """The experiment variant a document was assigned to (docproc.experiments); its settings drive extraction."""
+
+    name: str
+    variant: str
+    model_id: str
+    prompt_version: str = "default"
+    temperature: float = 0.0
+    class_config_version: str | None = None
+    config_version: str = Field(description="Version of experiments.yaml the assignment was made with")
+
+
+class ExperimentRef(WireModel):
+    """What an event says about the experiment: its name and the document's variant."""
+
+    name: str
+    variant: str
+
+
 class PreparedDocument(WireModel):
     source: SourceObject
     format: str
@@ -158,6 +177,7 @@ class PreparedDocument(WireModel):
     route: Route | None = None  # set once the text is final (prepare, or the OCR steps): docproc.routing
     cache_key: str | None = None  # set with the route when the content cache is on: docproc.cache
     planned_at: str | None = None  # when route and key were set, "YYYY-MM-DDTHH:MM:SSZ": LookUpCache's "now"
+    experiment: ExperimentAssignment | None = None  # set by prepare when an experiment is active (issue 12)
 
 
 class PrepareInput(WireModel):
@@ -348,6 +368,8 @@ class InsightRecord(WireModel):
     route: Route | None = None
     cache: CacheInfo | None = None
     cost: Cost | None = None
+    experiment: ExperimentAssignment | None = None
+    pii_policy: str | None = Field(default=None, description="EventPiiPolicy applied to this record's event")
     text_uri: str | None = None
     result_uri: str | None = None
     error: ErrorInfo | None = None

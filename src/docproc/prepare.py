@@ -9,9 +9,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from docproc import errors, formats, language
+from docproc import errors, experiments, formats, language
 from docproc.aws import storage_error
-from docproc.models import DocumentRef, OcrRequest, PreparedDocument, SourceObject, TextRef
+from docproc.models import DocumentRef, ExperimentAssignment, OcrRequest, PreparedDocument, SourceObject, TextRef
 from docproc.storage import text_key, write_object
 
 
@@ -29,10 +29,13 @@ def prepare_document(
     max_pdf_pages: int = 3000,
     max_ocr_pages: int = 500,
     ocr: bool = True,
+    active_experiment: str | None = None,
 ) -> PreparedDocument:
     """Text to S3 and a :class:`PreparedDocument`; with ``ocr``, pages without a usable text layer are asked of
-    the OCR steps (``ocr_request``) instead of failing the document."""
+    the OCR steps (``ocr_request``) instead of failing the document. ``active_experiment``: the ActiveExperiment
+    parameter (None: the environment's)."""
     started = time.perf_counter()
+    assignment = experiment_for(document, active_experiment)  # experiments (issue 12): before any model is called
     request: dict[str, Any] = {"Bucket": document.bucket, "Key": document.key}
     if document.version_id and document.version_id != "null":
         request["VersionId"] = document.version_id
@@ -104,7 +107,17 @@ def prepare_document(
         warnings=warnings,
         duration_ms=int((time.perf_counter() - started) * 1000),
         ocr_request=ocr_request,
+        experiment=assignment,
     )
+
+
+def experiment_for(document: DocumentRef, active_experiment: str | None = None) -> ExperimentAssignment | None:
+    """Experiments (issue 12): the document's variant, by its id and S3 event time; a broken experiments.yaml or an
+    unknown ActiveExperiment is permanent (``CONFIG_INVALID``)."""
+    try:
+        return experiments.assign(document.document_id, when=document.event_time, activated=active_experiment)
+    except experiments.ExperimentConfigError as exc:
+        raise errors.ConfigurationInvalid(str(exc)) from exc
 
 
 def _ocr_request(extracted: formats.ExtractedText, size: int, max_ocr_pages: int) -> OcrRequest | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -37,6 +37,10 @@ class Settings(BaseModel):
     classifier_memory_mb: int = Field(2048, alias="CLASSIFIER_MEMORY_MB", ge=1024, le=6144)
     max_attempts: int = Field(3, alias="MAX_ATTEMPTS", ge=1)
     requeue_base_delay_seconds: int = Field(30, alias="REQUEUE_BASE_DELAY_SECONDS", ge=0, le=900)
+    active_experiment: str = Field("", alias="ACTIVE_EXPERIMENT")  # experiments (issue 12)
+    guardrail_id: str = Field("", alias="GUARDRAIL_ID")  # Bedrock guardrail for Converse (empty: none)
+    guardrail_version: str = Field("", alias="GUARDRAIL_VERSION")
+    event_pii_policy: Literal["keep", "mask", "drop"] = Field("mask", alias="EVENT_PII_POLICY")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

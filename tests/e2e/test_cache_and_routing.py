@@ -76,8 +76,10 @@ def test_second_copies_are_cache_hits_with_no_model_call(runtime: LocalRuntime, 
 
 def test_short_documents_take_the_small_model_and_long_ones_the_default(stack: StackClient) -> None:
     # GIVEN a short letter and a long report (default rules: up to 12,000 characters and 3 pages is "small")
-    short = "Dear Ms Jones,\n\nThank you for your letter of 3 March about the lease renewal.\n\nYours sincerely,\nA. Smith\n"
-    long = "\n\n".join(f"Section {i}. The quarterly results of the technical review are described here." * 4 for i in range(60))
+    short = "Dear Ms Jones,\n\nThank you for your letter of 3 March about the lease.\n\nYours sincerely,\nA. Smith\n"
+    long = "\n\n".join(
+        f"Section {i}. The quarterly results of the technical review are described here." * 4 for i in range(60)
+    )
     uploads = {
         stack.upload_bytes(short.encode(), key="routing/short-letter.txt").document_id: "small-documents",
         stack.upload_bytes(long.encode(), key="routing/long-report.txt").document_id: "default",

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from docproc_local.standins import fields
+from docproc_local.standins import fields, strategies
 from docproc_local.standins.errors import ServiceError, bedrock_error
 from docproc_local.standins.openai_compat import ForwardError, LLMEndpoint
 from docproc_local.standins.schema_tools import check_schema, conform, malform
@@ -35,6 +35,10 @@ TEXT_FORMATS = frozenset({"txt", "md", "html", "csv"})
 DOCUMENT_FORMATS = frozenset({"pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"})
 
 _MODEL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,2047}$")
+_GUARDRAIL_ID_RE = re.compile(
+    r"^(?:[a-z0-9]+|arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:guardrail/[a-z0-9]+)$"
+)
+_GUARDRAIL_VERSION_RE = re.compile(r"^(?:[1-9][0-9]{0,7}|DRAFT)$")
 _TOOL_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _DOCUMENT_NAME_RE = re.compile(r"^[A-Za-z0-9\-()\[\] ]{1,200}$")
 _WRAPPED_RE = re.compile(r"<(document|doc|text|content)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
@@ -80,6 +84,8 @@ class ConverseRequest:
     document_text: str  # what the user asked about: document blocks, else the user's text
     conversation: str  # the whole conversation as plain text (sent when forwarding)
     input_chars: int
+    repairing: bool = False  # the conversation holds a toolResult (the caller asks for a corrected tool call)
+    guardrail: dict[str, Any] | None = None  # guardrailConfig as sent (checked by standins.guardrails)
 
     @property
     def input_tokens(self) -> int:
@@ -255,6 +261,7 @@ def parse_request(
     tools, choice = _check_tools(payload.get("toolConfig"))
 
     documents: list[str] = []
+    repairing = False
     user_texts: list[str] = []
     transcript: list[str] = []
     input_chars = len(system) + sum(len(json.dumps(tool.schema)) + len(tool.description) for tool in tools)
@@ -280,6 +287,7 @@ def parse_request(
                 "ContentBlock object to the content field and try again."
             )
         is_tool_result = any(isinstance(b, dict) and "toolResult" in b for b in content)
+        repairing = repairing or is_tool_result
         parts: list[str] = []
         for position, block in enumerate(content):
             where = f"messages.{index}.content.{position}"
@@ -315,7 +323,25 @@ def parse_request(
         document_text=_document_text(documents, user_texts),
         conversation="\n\n".join(transcript),
         input_chars=input_chars,
+        repairing=repairing,
+        guardrail=_check_guardrail(payload.get("guardrailConfig")),
     )
+
+
+def _check_guardrail(config: Any) -> dict[str, Any] | None:
+    """``guardrailConfig`` validated like the service does (which guardrails exist is standins.guardrails' part)."""
+    if config is None:
+        return None
+    if not isinstance(config, dict) or set(config) - {"guardrailIdentifier", "guardrailVersion", "trace"}:
+        raise _invalid("guardrailConfig must have guardrailIdentifier, guardrailVersion and optionally trace.")
+    identifier, version = config.get("guardrailIdentifier"), config.get("guardrailVersion")
+    if not isinstance(identifier, str) or not _GUARDRAIL_ID_RE.match(identifier):
+        raise _invalid("The value at guardrailConfig.guardrailIdentifier failed to satisfy the constraint.")
+    if not isinstance(version, str) or not _GUARDRAIL_VERSION_RE.match(version):
+        raise _invalid("The value at guardrailConfig.guardrailVersion failed to satisfy the constraint.")
+    if config.get("trace", "disabled") not in ("enabled", "disabled", "enabled_full"):
+        raise _invalid("The value at guardrailConfig.trace must be one of enabled, disabled, enabled_full.")
+    return config
 
 
 def _document_text(documents: list[str], user_texts: list[str]) -> str:
@@ -371,8 +397,10 @@ def answer(
     tool = request.chosen_tool()
     class_tools = request.class_tools
     forced = request.forced_tool
+    strategy = strategies.for_model(request.model_id)  # how this model id behaves (standins.strategies)
     if class_tools and (forced is None or any(t.name == forced for t in class_tools)):
-        name, local = fields.answer(request.document_text, class_tools, forced=forced)
+        name, local = fields.answer(strategy.reading(request.document_text), class_tools, forced=forced)
+        local = strategy.shape(local)
         tool = next(t for t in class_tools if t.name == name)
     else:
         local = extract(request.document_text)
@@ -402,6 +430,8 @@ def answer(
         except ForwardError:
             failed = True
     tool_input, repaired = conform(candidate, tool.schema, fallback=local)
+    if not forwarded:
+        tool_input = strategy.first_round(tool_input, strict=tool.strict, repairing=request.repairing)
     if malformed:
         tool_input = malform(tool_input, tool.schema, rng or random.Random())
     serialized = json.dumps(tool_input, ensure_ascii=False)

@@ -39,7 +39,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from docproc_local.standins import converse, invoke_endpoint
+from docproc_local.standins import converse, guardrails, invoke_endpoint
 from docproc_local.standins.errors import ServiceError
 from docproc_local.standins.extractor import extract_insights
 from docproc_local.standins.faults import FaultConfig, FaultInjector, Outcome
@@ -370,9 +370,21 @@ class StandinServer:
             )
         except ServiceError as error:
             raise self._rejected("bedrock", error) from None
+        try:
+            guardrail = guardrails.resolve(request.guardrail)
+        except ServiceError as error:
+            raise self._rejected("bedrock", error) from None
         decision = self._faults.decide("bedrock")
         self._apply_latency("bedrock", decision.latency_ms)
         self._raise_injected("bedrock", decision.outcome, decision.code)
+        if guardrail is not None and request.guardrail is not None:
+            blocked = guardrail.assess(request.conversation)
+            if blocked is not None:  # the input is blocked: the model is not called
+                self._faults.count("bedrock", "guardrail_interventions")
+                body = guardrails.blocked_body(guardrail, request.guardrail, input_assessment=blocked)
+                body["metrics"]["latencyMs"] = int((time.perf_counter() - started) * 1000)
+                handler.send(200, json.dumps(body).encode())
+                return
         malformed = decision.outcome is Outcome.MALFORMED
         result = converse.answer(
             request,
@@ -381,6 +393,13 @@ class StandinServer:
             malformed=malformed,
             rng=random.Random(decision.variant),
         )
+        if guardrail is not None and request.guardrail is not None:
+            blocked = guardrail.assess(guardrails.answer_text(result.body))
+            if blocked is not None:  # the model's answer is blocked
+                self._faults.count("bedrock", "guardrail_interventions")
+                result.body = guardrails.blocked_body(
+                    guardrail, request.guardrail, output_assessment=blocked, usage=result.body["usage"]
+                )
         result.body["metrics"]["latencyMs"] = int((time.perf_counter() - started) * 1000)
         usage = result.body["usage"]
         counters = ["malformed" if malformed else "ok"]
