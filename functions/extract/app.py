@@ -13,8 +13,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws, chunks
-from docproc.errors import DocprocError
+from docproc import aws, chunks, observability
+from docproc.errors import DocprocError, ModelThrottled
 from docproc.extraction import extract
 from docproc.models import BranchInput, ExtractionBranch, dump
 from docproc.settings import Settings
@@ -51,6 +51,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     except DocprocError as exc:
         logger.warning("extraction failed", reason_code=exc.reason_code, error_type=type(exc).__name__, error=str(exc))
+        if isinstance(exc, ModelThrottled):
+            observability.model_throttled("bedrock")
         raise
     logger.info(
         "extracted",
@@ -88,6 +90,8 @@ def _extract_chunk(task: chunks.ChunkTask, settings: Settings) -> dict[str, Any]
         )
     except DocprocError as exc:
         logger.warning("chunk extraction failed", chunk=task.chunk.index, reason_code=exc.reason_code, error=str(exc))
+        if isinstance(exc, ModelThrottled):
+            observability.model_throttled("bedrock")
         raise
     logger.info("extracted chunk", chunk=task.chunk.index, document_class=output.document_class)
     return dump(output)

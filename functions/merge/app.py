@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws, classes
+from docproc import aws, classes, observability
 from docproc.cost import Deployment
 from docproc.merge import MergeInput, merge
 from docproc.models import Domain, dump
@@ -75,4 +75,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="DocumentsPartial", unit=MetricUnit.Count, value=1)
     if output.needs_review:
         metrics.add_metric(name="DocumentsNeedingReview", unit=MetricUnit.Count, value=1)
+    observability.document_completed(total_ms)
     return dump(output)
