@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import threading
 import time
 import zipfile
@@ -435,6 +436,21 @@ def test_deployed_state_machine_executes(cloud: LocalCloud) -> None:
     assert entered[0] == start_at
     assert any(e["type"] == "TaskFailed" for e in history)
     assert described["status"] in {"SUCCEEDED", "FAILED"}
+
+
+def test_local_mode_runs_the_host_python_never_the_arm64_build(cloud: LocalCloud) -> None:
+    # The layer deployed locally is the source folder zipped (ContentUri), not sam build's output
+    s3 = cloud.client("s3")
+    bucket = "docproc-local-artifacts"
+    (key,) = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"] if o["Key"].startswith("DomainLayer-")]
+    names = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read())).namelist()
+    assert "docproc/intake.py" in names
+    assert not [n for n in names if n.endswith(".so") or ".dist-info" in n or ".aws-sam" in n]
+    # and the handlers import docproc from this environment's source tree
+    import docproc
+
+    assert Path(docproc.__file__).resolve().is_relative_to(ROOT / "src")
+    assert not [entry for entry in sys.path if ".aws-sam" in entry]
 
 
 def test_function_environments_are_strings_and_all_in_the_process(cloud: LocalCloud) -> None:
