@@ -8,9 +8,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws
+from docproc import aws, observability
 from docproc.classification import classify
-from docproc.errors import DocprocError
+from docproc.errors import DocprocError, ModelThrottled
 from docproc.models import BranchInput, ClassificationBranch, dump
 from docproc.settings import Settings
 from docproc.storage import read_text
@@ -40,6 +40,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.warning(
             "classification failed", reason_code=exc.reason_code, error_type=type(exc).__name__, error=str(exc)
         )
+        if isinstance(exc, ModelThrottled):
+            observability.model_throttled("sagemaker")
         raise
     logger.info("classified", domain=result.domain, confidence=result.confidence, duration_ms=result.duration_ms)
     metrics.add_metric(name="Classified", unit=MetricUnit.Count, value=1)

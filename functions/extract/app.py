@@ -13,8 +13,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws, chunks, classes, errors, experiments
-from docproc.errors import DocprocError
+from docproc import aws, chunks, classes, errors, experiments, observability
+from docproc.errors import DocprocError, ModelThrottled
 from docproc.extraction import Guardrail, extract
 from docproc.models import BranchInput, ExperimentAssignment, ExtractionBranch, PreparedDocument, dump
 from docproc.settings import Settings
@@ -58,6 +58,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     except DocprocError as exc:
         logger.warning("extraction failed", reason_code=exc.reason_code, error_type=type(exc).__name__, error=str(exc))
+        if isinstance(exc, ModelThrottled):
+            observability.model_throttled("bedrock")
         raise
     logger.info(
         "extracted",
@@ -113,6 +115,8 @@ def _extract_chunk(task: chunks.ChunkTask, settings: Settings) -> dict[str, Any]
         )
     except DocprocError as exc:
         logger.warning("chunk extraction failed", chunk=task.chunk.index, reason_code=exc.reason_code, error=str(exc))
+        if isinstance(exc, ModelThrottled):
+            observability.model_throttled("bedrock")
         raise
     logger.info("extracted chunk", chunk=task.chunk.index, document_class=output.document_class)
     return dump(output)

@@ -10,8 +10,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws
-from docproc.intake import Ingestor, InvalidIntakeMessage, parse_intake_message
+from docproc import aws, observability
+from docproc.errors import ReasonCode
+from docproc.intake import Ingestor, InvalidIntakeMessage, Outcome, parse_intake_message
 from docproc.leases import LeasePool
 from docproc.settings import Settings
 
@@ -21,7 +22,7 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def _ingestor() -> Ingestor:
+def _ingestor() -> tuple[Ingestor, LeasePool]:
     settings = Settings.from_env().require(
         "results_table",
         "lease_table",
@@ -31,7 +32,13 @@ def _ingestor() -> Ingestor:
         "event_bus_name",
     )
     dynamodb = aws.client("dynamodb")
-    return Ingestor(
+    leases = LeasePool(
+        dynamodb=dynamodb,
+        table=settings.lease_table,
+        size=settings.max_in_flight,
+        lease_seconds=settings.lease_seconds,
+    )
+    ingestor = Ingestor(
         dynamodb=dynamodb,
         sfn=aws.client("stepfunctions"),
         sqs=aws.client("sqs"),
@@ -41,22 +48,18 @@ def _ingestor() -> Ingestor:
         events=aws.client("events"),
         event_bus_name=settings.event_bus_name,
         dead_letter_queue_url=settings.dead_letter_queue_url,
-        leases=LeasePool(
-            dynamodb=dynamodb,
-            table=settings.lease_table,
-            size=settings.max_in_flight,
-            lease_seconds=settings.lease_seconds,
-        ),
+        leases=leases,
         input_prefix=settings.input_prefix,
         max_attempts=settings.max_attempts,
     )
+    return ingestor, leases
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    ingestor = _ingestor()
+    ingestor, leases = _ingestor()
 
     def record_handler(record: SQSRecord) -> None:
         try:
@@ -76,5 +79,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 outcome=outcome.value,
             )
             metrics.add_metric(name=f"Ingest{outcome.value.title()}", unit=MetricUnit.Count, value=1)
+            if outcome is Outcome.STARTED and message.attempt == 1:
+                metrics.add_metric(name="DocumentsReceived", unit=MetricUnit.Count, value=1)
+            elif outcome is Outcome.FAILED:  # its execution died and no attempts were left
+                metrics.add_metric(name="DocumentsFailed", unit=MetricUnit.Count, value=1)
+                observability.document_failed(ReasonCode.RETRIES_EXHAUSTED)
 
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    # The gauge behind the lease-saturation alarm: leases held after this batch (MaxInFlightDocuments = saturated).
+    metrics.add_metric(name="InFlightDocuments", unit=MetricUnit.Count, value=leases.in_use())
+    return response

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from docproc import aws, classes
+from docproc import aws, classes, observability
 from docproc.cost import Deployment
 from docproc.merge import MergeInput, merge
 from docproc.models import Domain, dump
@@ -98,6 +98,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     elif cache.get("status") == "miss":
         metrics.add_metric(name="CacheMisses", unit=MetricUnit.Count, value=1)
     experiment_metrics(detail, total_ms, output.needs_review)
+    observability.document_completed(total_ms)
     return dump(output)
 
 

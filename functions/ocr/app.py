@@ -8,8 +8,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from docproc import aws, ocr, planning
-from docproc.errors import DocprocError
+from docproc import aws, observability, ocr, planning
+from docproc.errors import DocprocError, ModelThrottled
 from docproc.models import dump
 from docproc.settings import Settings
 
@@ -37,6 +37,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             output.prepared = planning.plan(output.prepared, Settings.from_env())
     except DocprocError as exc:
         logger.warning("ocr failed", reason_code=exc.reason_code, error_type=type(exc).__name__, error=str(exc))
+        if isinstance(exc, ModelThrottled):
+            observability.model_throttled("textract")
         raise
     if output.prepared is not None and output.prepared.ocr is not None:
         summary = output.prepared.ocr

@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from docproc import observability
 from docproc.models import dump
 from docproc.settings import Settings
 from docproc.triage import TriageInput, triage
@@ -36,4 +37,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     metric = "DocumentsRequeued" if decision.action == "REQUEUE" else "DocumentsFailed"
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    if decision.action == "FAIL":
+        observability.document_failed(decision.reason_code)
     return dump(decision)

@@ -1,8 +1,13 @@
-"""`sam build` works without Docker, and nothing of local mode ends up in a Lambda artifact."""
+"""`sam build` works without Docker, and nothing of local mode ends up in a Lambda artifact.
+
+The build machine's Python is older than the functions' runtime (python3.13 on arm64): the layer must hold the
+runtime's wheels (CPython 3.13, manylinux aarch64), never the build machine's.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,6 +18,21 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("moto", "samtranslator", "docproc_local", "pytest", "werkzeug")
+FUNCTIONS = {
+    "IngestFunction",
+    "PrepareFunction",
+    "OcrFunction",
+    "ExtractFunction",
+    "ClassifyFunction",
+    "MergeFunction",
+    "TriageFunction",
+}
+ELF_MACHINE_AARCH64 = 183  # e_machine of an ELF file for arm64
+# Tags a wheel may carry to load in the python3.13 arm64 runtime (Amazon Linux 2023, glibc 2.34).
+WHEEL_TAG = re.compile(
+    r"(py3|py2\.py3|py2)-none-any"
+    r"|(cp313-cp313|cp3\d+-abi3)-(manylinux_2_(1[7-9]|2\d|3[0-4])|manylinux2014)_aarch64"
+)
 
 
 def _sam() -> str:
@@ -40,17 +60,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_every_function_and_the_layer_is_built(built: Path) -> None:
-    functions = {
-        "IngestFunction",
-        "PrepareFunction",
-        "ExtractFunction",
-        "ClassifyFunction",
-        "MergeFunction",
-        "TriageFunction",
-    }
-    assert functions | {"DomainLayer"} <= {p.name for p in built.iterdir() if p.is_dir()}
-    for name in functions:
-        assert (built / name / "app.py").is_file(), name
+    assert FUNCTIONS | {"DomainLayer"} <= {p.name for p in built.iterdir() if p.is_dir()}
+    for name in FUNCTIONS:
+        assert (built / name / "app.py").read_bytes() == (
+            REPO / "functions" / name[: -len("Function")].lower() / "app.py"
+        ).read_bytes()
     layer = built / "DomainLayer" / "python"
     assert (layer / "docproc" / "intake.py").is_file()
     assert (layer / "pydantic").is_dir()
@@ -58,10 +72,45 @@ def test_every_function_and_the_layer_is_built(built: Path) -> None:
     assert (layer / "yaml").is_dir()
 
 
-def test_the_document_class_configuration_ships_in_the_layer(built: Path) -> None:
-    shipped = built / "DomainLayer" / "python" / "docproc" / "config" / "document_classes.yaml"
+def test_the_configuration_files_ship_in_the_layer(built: Path) -> None:
+    config = REPO / "src" / "docproc" / "config"
+    files = sorted(p.name for p in config.glob("*.yaml"))
+    assert {"document_classes.yaml", "prices.yaml"} <= set(files)
+    for name in files:
+        shipped = built / "DomainLayer" / "python" / "docproc" / "config" / name
+        assert shipped.read_bytes() == (config / name).read_bytes(), name
 
-    assert shipped.read_bytes() == (REPO / "src" / "docproc" / "config" / "document_classes.yaml").read_bytes()
+
+def test_the_layer_holds_the_runtimes_wheels_not_the_build_machines(built: Path) -> None:
+    layer = built / "DomainLayer" / "python"
+    wheels = sorted(layer.glob("*.dist-info/WHEEL"))
+    assert len(wheels) >= 10
+    tags = {
+        wheel.parent.name: [
+            line.split(":", 1)[1].strip() for line in wheel.read_text().splitlines() if line.startswith("Tag:")
+        ]
+        for wheel in wheels
+    }
+    wrong = {name: found for name, found in tags.items() if not found or not all(WHEEL_TAG.fullmatch(t) for t in found)}
+    assert wrong == {}
+    assert any("cp313-cp313" in t for found in tags.values() for t in found)  # pydantic-core, PyYAML, ...
+    # Every compiled module is an arm64 ELF built for CPython 3.13 (or the stable ABI)
+    extensions = sorted(layer.rglob("*.so"))
+    assert extensions
+    for extension in extensions:
+        assert re.search(r"\.(cpython-313-aarch64-linux-gnu|abi3)\.so$", extension.name), extension.name
+        header = extension.read_bytes()[:20]
+        assert header[:4] == b"\x7fELF", extension
+        assert int.from_bytes(header[18:20], "little") == ELF_MACHINE_AARCH64, extension
+    assert not list(layer.rglob("*x86_64*")), "a build-machine wheel slipped in"
+    assert not list(layer.rglob("*cpython-311*"))
+
+
+def test_the_layer_size_is_printed(built: Path) -> None:
+    layer = built / "DomainLayer"
+    size = sum(p.stat().st_size for p in layer.rglob("*") if p.is_file())
+    print(f"DomainLayer as built: {size / 2**20:.1f} MiB unzipped")
+    assert size < 250 * 2**20  # Lambda's limit for a function and its layers, unzipped
 
 
 def test_no_local_mode_code_in_any_artifact(built: Path) -> None:
@@ -81,3 +130,11 @@ def test_functions_hold_only_their_handler(built: Path) -> None:
     for function in built.glob("*Function"):
         files = sorted(p.name for p in function.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
         assert files == ["app.py"], (function.name, files)
+
+
+def test_the_built_template_runs_python313_on_arm64(built: Path) -> None:
+    text = (built / "template.yaml").read_text()
+    assert "python3.11" not in text
+    assert "x86_64" not in text
+    assert "python3.13" in text
+    assert "arm64" in text

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import threading
 import time
 import zipfile
@@ -24,7 +25,7 @@ from botocore.exceptions import EndpointConnectionError
 
 from docproc_local.cloud import EnvironmentConflict, InvocationError, LocalCloud, LocalCloudError
 from docproc_local.cloud.adapters import name_event_bus_refs, substitute_definition
-from docproc_local.cloud.deploy import IntrinsicResolver, verify_outputs
+from docproc_local.cloud.deploy import IntrinsicResolver, references, split_unmodelled, verify_outputs
 from docproc_local.cloud.event_source import (
     SqsEventSource,
     SqsEventSourceConfig,
@@ -49,7 +50,20 @@ OUTPUT_KEYS = {
     "SubscriberQueueUrl",
     "ClassifierEndpointName",
     "ClassifierModelName",
+    "AlarmTopicArn",
 }
+# What moto's CloudFormation does not model, left out of the local deploy (the dashboard names the alarms).
+UNMODELLED = [
+    "AlarmTopicPolicy (AWS::SNS::TopicPolicy)",
+    "Dashboard (AWS::CloudWatch::Dashboard)",
+    "DeadLetterQueueAlarm (AWS::CloudWatch::Alarm)",
+    "FailureRateAlarm (AWS::CloudWatch::Alarm)",
+    "IntakeBacklogAlarm (AWS::CloudWatch::Alarm)",
+    "LeaseSaturationAlarm (AWS::CloudWatch::Alarm)",
+    "ModelThrottlingAlarm (AWS::CloudWatch::Alarm)",
+    "output DashboardName",
+]
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 RETRY_SCALE = 0.05
 ROLE_ARN = "arn:aws:iam::123456789012:role/local-cloud-test"
 
@@ -258,6 +272,24 @@ def test_a_failed_start_cleans_up(tmp_path: Path) -> None:
     assert LocalCloud._active is None
 
 
+def test_the_optional_resources_deploy_locally_too(tmp_path: Path) -> None:
+    # GIVEN every optional resource switched on: access logging, an alarm e-mail, a customer-managed key
+    parameters = {"AccessLogging": "true", "AlarmEmail": "ops@example.com", "KmsKeyArn": KMS_KEY}
+    with LocalCloud(
+        template=TEMPLATE, stack_name="variant", parameters=parameters, cache_dir=tmp_path, start_pollers=False
+    ) as local:
+        # THEN the conditional resources exist (moto keeps no bucket LoggingConfiguration: nothing to check there)
+        assert local.stack is not None
+        deployed = local.stack.types
+        assert deployed["AccessLogsBucket"] == "AWS::S3::Bucket"
+        assert deployed["KmsKeyUsePolicy"] == "AWS::IAM::ManagedPolicy"
+        assert "AlarmEmailSubscription (AWS::SNS::Subscription)" in local.ignored
+        assert "AccessLogsBucketPolicy (AWS::S3::BucketPolicy)" in local.ignored
+        local.client("s3").head_bucket(Bucket=local.stack.physical_ids["AccessLogsBucket"])
+        policy = local.client("iam").get_policy(PolicyArn=local.stack.physical_ids["KmsKeyUsePolicy"])["Policy"]
+        assert policy["AttachmentCount"] == 8  # the seven function roles and the state machine's
+
+
 # --- the deployed stack ---------------------------------------------------------------------------------------------
 
 
@@ -299,7 +331,13 @@ def test_queue_policies_are_applied_and_bucket_policies_reported_as_ignored(clou
     assert cloud.ignored == [
         "ArtifactsBucketPolicy (AWS::S3::BucketPolicy)",
         "InputBucketPolicy (AWS::S3::BucketPolicy)",
+        *UNMODELLED,
     ]
+    # AND no conditional resource whose condition does not hold is taken for deployed
+    assert cloud.stack is not None
+    assert not {"AccessLogsBucket", "AccessLogsBucketPolicy", "KmsKeyUsePolicy", "AlarmEmailSubscription"} & set(
+        cloud.stack.types
+    )
     cloud.client("s3").put_object(Bucket=cloud.outputs["ArtifactsBucketName"], Key="http-works", Body=b"x")
     attributes = cloud.client("sqs").get_queue_attributes(
         QueueUrl=cloud.outputs["IntakeQueueUrl"], AttributeNames=["Policy"]
@@ -399,6 +437,21 @@ def test_deployed_state_machine_executes(cloud: LocalCloud) -> None:
     assert entered[0] == start_at
     assert any(e["type"] == "TaskFailed" for e in history)
     assert described["status"] in {"SUCCEEDED", "FAILED"}
+
+
+def test_local_mode_runs_the_host_python_never_the_arm64_build(cloud: LocalCloud) -> None:
+    # The layer deployed locally is the source folder zipped (ContentUri), not sam build's output
+    s3 = cloud.client("s3")
+    bucket = "docproc-local-artifacts"
+    (key,) = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"] if o["Key"].startswith("DomainLayer-")]
+    names = zipfile.ZipFile(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read())).namelist()
+    assert "docproc/intake.py" in names
+    assert not [n for n in names if n.endswith(".so") or ".dist-info" in n or ".aws-sam" in n]
+    # and the handlers import docproc from this environment's source tree
+    import docproc
+
+    assert Path(docproc.__file__).resolve().is_relative_to(ROOT / "src")
+    assert not [entry for entry in sys.path if ".aws-sam" in entry]
 
 
 def test_function_environments_are_strings_and_all_in_the_process(cloud: LocalCloud) -> None:
@@ -872,6 +925,59 @@ def test_intrinsic_resolver_round_trips_through_outputs() -> None:
     resolver.load({keys['{"Ref": "Q"}']: "https://q", keys['{"Fn::GetAtt": ["Q", "Arn"]}']: "arn:q"})
     assert resolver.resolve(captured) == {"Queues": ["https://q"], "Doc": {"Resource": "arn:q", "n": 1}}
     assert resolver.resolve(again) == "https://q"
+
+
+def test_intrinsic_resolver_evaluates_conditional_expressions_only_when_they_hold() -> None:
+    resolver = IntrinsicResolver()
+    always = resolver.capture({"Ref": "Q"})
+    sometimes = resolver.capture({"Ref": "Q"}, condition="Off")
+    resolver.probe("Off")
+    resolver.probe("On")
+    template: dict[str, Any] = {}
+    resolver.add_outputs(template)
+    conditional = {k: o["Condition"] for k, o in template["Outputs"].items() if "Condition" in o}
+    assert sorted(conditional.values()) == ["Off", "Off", "On"]
+    # moto leaves out the outputs whose condition is false
+    unconditional = [k for k, o in template["Outputs"].items() if "Condition" not in o]
+    probe_on = next(k for k, c in conditional.items() if c == "On" and template["Outputs"][k]["Value"] == "true")
+    resolver.load({unconditional[0]: "https://q", probe_on: "true"})
+    assert resolver.resolve(always) == "https://q"
+    assert resolver.holds("On") is True
+    assert resolver.holds("Off") is False
+    with pytest.raises(LocalCloudError, match="condition does not hold"):
+        resolver.resolve(sometimes)
+
+
+def test_unmodelled_resources_and_what_refers_to_them_are_left_out() -> None:
+    template = {
+        "Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue"},
+            "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Dimensions": [{"Value": {"Ref": "Queue"}}]}},
+            "Board": {
+                "Type": "AWS::CloudWatch::Dashboard",
+                "Properties": {"DashboardBody": {"Fn::Sub": "${Alarm.Arn}"}},
+            },
+            "Later": {"Type": "AWS::SQS::Queue", "DependsOn": ["Board"]},
+        },
+        "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}, "Board": {"Value": {"Ref": "Board"}}},
+    }
+
+    kept, removed = split_unmodelled(template)
+
+    assert set(kept["Resources"]) == {"Queue"}
+    assert set(kept["Outputs"]) == {"QueueUrl"}
+    assert removed == {
+        "Alarm": "not modelled by moto",
+        "Board": "refers to Alarm",
+        "Later": "refers to Board",
+        "output Board": "refers to a removed resource",
+    }
+    assert references({"Fn::Sub": ["${A}-${B.Arn}-${AWS::Region}-${x}", {"x": {"Ref": "C"}}]}) == {
+        "A",
+        "B",
+        "AWS::Region",
+        "C",
+    }
 
 
 def test_outputs_that_are_objects_fail_loudly() -> None:

@@ -202,6 +202,21 @@ def test_ingest_reports_only_the_poison_message_as_failed(intake: Clients, lambd
     assert from_item(item)["status"] == "QUEUED"
 
 
+def test_ingest_counts_new_documents_and_the_leases_in_use(
+    intake: Clients, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN one S3 event delivered twice in a batch
+    body = json.dumps(load_event("s3_object_created"))
+    capsys.readouterr()
+
+    app("ingest").handler(sqs_event(body, body), lambda_context)
+
+    # THEN one document entered, and one lease is held by its execution
+    blobs = _emf_blobs(capsys.readouterr().out)
+    assert _service_level(blobs, "DocumentsReceived") == [1.0]
+    assert _service_level(blobs, "InFlightDocuments") == [1.0]
+
+
 def test_ingest_of_a_clean_batch_reports_no_failures(intake: Clients, lambda_context: Any) -> None:
     body = json.dumps(load_event("s3_object_created"))
     event = sqs_event(body, body, json.dumps(load_event("s3_test_event")))
@@ -255,6 +270,19 @@ def test_extract_returns_a_succeeded_branch(clients: Clients, bedrock: Stubber, 
     assert branch.result.unverified_fields  # the stub's quotes are not in this text
     assert branch.result.model_id == MODEL_ID
     assert output["result"]["usage"] == {"inputTokens": 100, "outputTokens": 20, "totalTokens": 120}
+
+
+def test_a_throttled_model_call_is_counted_by_model(
+    clients: Clients, bedrock: Stubber, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bedrock.add_client_error("converse", "ThrottlingException", http_status_code=429)
+    event = branch_input(clients)
+    capsys.readouterr()
+
+    raises_named(errors.ModelThrottled, lambda: app("extract").handler(event, lambda_context))
+
+    blobs = _emf_blobs(capsys.readouterr().out)
+    assert _metric(blobs, "ModelThrottles", {"model": "bedrock"}) == [1.0]
 
 
 @pytest.mark.parametrize(
@@ -334,6 +362,27 @@ def _emf_blobs(out: str) -> list[dict[str, Any]]:
     return blobs
 
 
+def _metric(blobs: list[dict[str, Any]], name: str, dimensions: dict[str, str]) -> list[float]:
+    """The values of metric ``name`` published with exactly these dimensions (and ``service``), across blobs."""
+    wanted = {"service": "docproc", **dimensions}
+    values: list[float] = []
+    for blob in blobs:
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            names = {m["Name"] for m in directive["Metrics"]}
+            for dimension_set in directive["Dimensions"]:
+                if (
+                    name in names
+                    and {k: blob.get(k) for k in dimension_set} == wanted
+                    and set(dimension_set) == set(wanted)
+                ):
+                    values.extend(blob[name] if isinstance(blob[name], list) else [blob[name]])
+    return values
+
+
+def _service_level(blobs: list[dict[str, Any]], name: str) -> list[float]:
+    return _metric(blobs, name, {})
+
+
 def test_merge_emits_cost_time_and_completion_metrics_by_domain_and_class(
     clients: Clients, lambda_context: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -342,8 +391,9 @@ def test_merge_emits_cost_time_and_completion_metrics_by_domain_and_class(
     capsys.readouterr()
     output = app("merge").handler(merge_input(artifacts_bucket=ARTIFACTS), lambda_context)
 
-    # THEN one EMF blob holds EstimatedCost (the record's), ProcessingTime and DocumentsCompleted
-    (blob,) = _emf_blobs(capsys.readouterr().out)
+    # THEN one EMF blob by domain and class holds EstimatedCost (the record's), ProcessingTime and DocumentsCompleted
+    blobs = _emf_blobs(capsys.readouterr().out)
+    (blob,) = [b for b in blobs if "domain" in b]
     directive = blob["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == "docproc"
     assert {"domain", "class"} <= set(directive["Dimensions"][0])
@@ -355,6 +405,9 @@ def test_merge_emits_cost_time_and_completion_metrics_by_domain_and_class(
     record = from_item(output["item"])
     assert blob["EstimatedCost"] == [pytest.approx(record["cost"]["totalUsd"])]
     assert blob["ProcessingTime"] == [record["timings"]["totalMs"]]
+    # AND completion and time once more with only the service dimension (the failure-rate alarm, p50/p95 latency)
+    assert _service_level(blobs, "DocumentsCompleted") == [1.0]
+    assert _service_level(blobs, "ProcessingTime") == [record["timings"]["totalMs"]]
     # AND the 4 GB endpoint is priced: 95 ms x $0.00008/s, plus the bytes sent and received at $0.016/GB
     sagemaker = 0.095 * 0.00008 + (1834 + 32 + 512) / 1024**3 * 0.016
     assert record["cost"]["breakdown"]["sagemaker"] == pytest.approx(sagemaker, rel=1e-6)
@@ -392,6 +445,33 @@ def test_triage_fails_a_permanent_error(clients: Clients, lambda_context: Any, m
     assert output["deadLetter"] is False
     assert from_item(output["item"])["status"] == "FAILED"
     assert output["event"]["reasonCode"] == "ENCRYPTED_DOCUMENT"
+
+
+def test_triage_counts_a_failure_in_total_and_by_reason(
+    clients: Clients, lambda_context: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MAX_ATTEMPTS", "3")
+    capsys.readouterr()
+
+    app("triage").handler(triage_input("EncryptedDocument"), lambda_context)
+
+    blobs = _emf_blobs(capsys.readouterr().out)
+    assert _service_level(blobs, "DocumentsFailed") == [1.0]
+    assert _metric(blobs, "DocumentsFailed", {"reason": "ENCRYPTED_DOCUMENT"}) == [1.0]
+
+
+def test_triage_counts_no_failure_for_a_requeue(
+    clients: Clients, lambda_context: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MAX_ATTEMPTS", "3")
+    capsys.readouterr()
+
+    app("triage").handler(triage_input("ModelThrottled", attempt=1), lambda_context)
+
+    blobs = _emf_blobs(capsys.readouterr().out)
+    assert _service_level(blobs, "DocumentsRequeued") == [1.0]
+    assert _service_level(blobs, "DocumentsFailed") == []
+    assert not [b for b in blobs if "reason" in b]
 
 
 def test_triage_requeues_a_transient_error(

@@ -22,7 +22,7 @@ from urllib.parse import quote_plus
 
 from botocore.client import BaseClient
 
-from .deploy import DeployedStack, LocalCloudError
+from .deploy import UNAPPLIED_PROPERTIES, DeployedStack, LocalCloudError
 from .patching import Patches
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,25 @@ def skip_bucket_policies(stack: DeployedStack) -> list[str]:
     for logical_id in skipped:
         log.warning("%s not applied locally: the local endpoint is plain HTTP and moto ignores conditions", logical_id)
     return [f"{logical_id} (AWS::S3::BucketPolicy)" for logical_id in skipped]
+
+
+def report_unmodelled(stack: DeployedStack) -> list[str]:
+    """Gap: moto's CloudFormation does not model some types (``AWS::CloudWatch::Alarm``, ``AWS::SNS::TopicPolicy``...).
+
+    ``deploy_stack`` left them out of what moto deploys, with what refers to them (the dashboard names the alarms).
+    Those the adapters here apply or report themselves (bucket and queue policies) are not repeated.
+    """
+    handled = set(UNAPPLIED_PROPERTIES)
+    ignored = []
+    for logical_id, why in sorted(stack.unmodelled.items()):
+        if logical_id.startswith("output "):
+            ignored.append(logical_id)
+            continue
+        kind = stack.types[logical_id]
+        if kind not in handled:
+            log.info("%s (%s) not deployed locally: %s", logical_id, kind, why)
+            ignored.append(f"{logical_id} ({kind})")
+    return ignored
 
 
 def apply_queue_policies(stack: DeployedStack, sqs: BaseClient) -> None:
@@ -345,7 +364,7 @@ def apply_stack_adapters(
     stack: DeployedStack, clients: dict[str, BaseClient], account_id: str, region: str
 ) -> list[str]:
     """Every stack adapter, in dependency order. Returns what the template declares but runs without locally."""
-    ignored = skip_bucket_policies(stack)
+    ignored = skip_bucket_policies(stack) + report_unmodelled(stack)
     apply_bucket_properties(stack, clients["s3"])
     apply_queue_policies(stack, clients["sqs"])
     stringify_function_environments(stack, clients["lambda"])
