@@ -58,7 +58,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         s3=aws.client("s3"),
         artifacts_bucket=settings.artifacts_bucket,
         review_threshold=settings.review_threshold,
-        deployment=Deployment(classifier_memory_mb=settings.classifier_memory_mb),
+        deployment=Deployment(
+            classifier_memory_mb=settings.classifier_memory_mb, architecture="arm64"
+        ),  # template.yaml
         cache_ttl_days=settings.cache_ttl_days,
         pii_policy=settings.event_pii_policy,
     )
