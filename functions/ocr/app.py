@@ -13,7 +13,7 @@ from docproc.errors import DocprocError
 from docproc.models import dump
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))  # only what this function calls: patch_all imports http, sqlite3, ...
 metrics = Metrics()
 
 

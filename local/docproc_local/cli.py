@@ -5,7 +5,7 @@
     docproc events [--follow]    print result events from the example subscriber queue
     docproc reprocess KEY...     process the current version of objects again (a new generation)
     docproc redrive              move dead-lettered documents back to the intake queue
-    docproc bench [--chaos]      throughput, latency and reliability numbers
+    docproc bench [--chaos]      throughput, latency and reliability numbers (--cold-start: init per function)
     docproc cost                 what the processed documents cost: total, per 1,000, by model, domain, class
     docproc classifier ...       train, evaluate, bench and publish the SageMaker domain classifier
 
@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("-n", "--documents", type=int, help="documents to push (default 60, or 500 with --chaos)")
     bench.add_argument("--chaos", action="store_true", help="duplicate events, throttling, 5xx and crashes")
     bench.add_argument("--formats", action="store_true", help="text-PDF and OCR pages per second, prepare's memory")
+    bench.add_argument(
+        "--cold-start", action="store_true", help="each function's init as built, in fresh processes (-n: runs)"
+    )
     bench.add_argument("--samples", type=Path, default=None, help="folder of documents to cycle through")
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--timeout", type=float, default=1800)
@@ -446,6 +449,10 @@ def cmd_redrive(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.cold_start:
+        from docproc_local import coldstart
+
+        return coldstart.run(runs=args.documents or 10)
     if args.formats:
         from docproc_local import formats_bench
 

@@ -42,7 +42,6 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from docproc.models import Cost, CostBreakdown, InsightRecord, dump
@@ -61,7 +60,7 @@ class PriceTableError(ValueError):
 
 
 class _Priced(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     source: str = Field(pattern=r"^https://", description="The pricing page the prices come from")
     as_of: date = Field(description="When the prices were last confirmed against the page")
@@ -87,7 +86,7 @@ class StepFunctions(_Priced):
 
 
 class LambdaArchitecture(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     per_gb_second_usd: float = Field(ge=0)
     per_million_requests_usd: float = Field(ge=0)
@@ -121,7 +120,7 @@ class S3(_Priced):
 
 
 class Services(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     sagemaker_serverless: SageMakerServerless
     step_functions: StepFunctions
@@ -134,7 +133,7 @@ class Services(BaseModel):
 
 
 class PriceTable(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     version: str = Field(min_length=1)
     currency: Literal["USD"] = "USD"  # the prices are *_usd; the key only documents it
@@ -171,6 +170,8 @@ class PriceTable(BaseModel):
 
 def load_price_table(path: Path = PRICES_PATH) -> PriceTable:
     """The validated table; a missing file, bad YAML or a bad key raises :class:`PriceTableError` naming it."""
+    import yaml  # on first use: importing the merge handler does not parse YAML
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
