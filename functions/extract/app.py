@@ -21,7 +21,7 @@ from docproc.settings import Settings
 from docproc.storage import read_text
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))  # only what this function calls: patch_all imports http, sqlite3, ...
 metrics = Metrics()
 
 

@@ -17,7 +17,7 @@ from docproc.leases import LeasePool
 from docproc.settings import Settings
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))  # only what this function calls: patch_all imports http, sqlite3, ...
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 

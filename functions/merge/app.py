@@ -17,7 +17,7 @@ from docproc.records import from_item
 from docproc.settings import Settings
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))  # only what this function calls: patch_all imports http, sqlite3, ...
 metrics = Metrics()
 
 OTHER = "other"  # dimension value of a domain or class outside the known set (cardinality stays bounded)

@@ -14,7 +14,7 @@ from docproc.models import dump
 from docproc.settings import Settings
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))  # only what this function calls: patch_all imports http, sqlite3, ...
 metrics = Metrics()
 
 

@@ -15,7 +15,7 @@ from docproc.prepare import prepare_document
 from docproc.settings import Settings
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))  # only what this function calls: patch_all imports http, sqlite3, ...
 metrics = Metrics()
 
 

@@ -14,7 +14,7 @@ from docproc.settings import Settings
 from docproc.triage import TriageInput, triage
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=())  # makes no AWS calls: nothing to patch
 metrics = Metrics()
 
 

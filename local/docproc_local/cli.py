@@ -5,15 +5,16 @@
     docproc events [--follow]    print result events from the example subscriber queue
     docproc reprocess KEY...     process the current version of objects again (a new generation)
     docproc redrive              move dead-lettered documents back to the intake queue
-    docproc bench [--chaos]      throughput, latency and reliability numbers
+    docproc bench [--chaos]      throughput, latency and reliability numbers (--cold-start, --hostile)
     docproc cost                 what the processed documents cost: total, per 1,000, by model, route, domain, class
     docproc cache stats|clear    the content cache: count its entries, or empty it
     docproc routes check [FILE]  validate routing rules (config/routes.yaml) and list them in order
     docproc experiment ...       A/B experiments: check the configuration, report a variant comparison
+    docproc backfill S3URI       process objects already in the bucket through the normal intake path
     docproc classifier ...       train, evaluate, bench and publish the SageMaker domain classifier
 
-``events``, ``reprocess``, ``redrive``, ``cost`` and ``cache`` talk to a running ``docproc local up`` by default, or
-to a stack in AWS with ``--stack-name NAME`` (credentials and region from the usual AWS settings).
+``events``, ``reprocess``, ``redrive``, ``cost``, ``cache`` and ``backfill`` talk to a running ``docproc local up``
+by default, or to a stack in AWS with ``--stack-name NAME`` (credentials and region from the usual AWS settings).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from docproc_local import cache_cli, classes_cli, cost_cli
+from docproc_local import backfill, cache_cli, classes_cli, cost_cli
 from docproc_local.classifier import cli as classifier_cli
 from docproc_local.client import StackClient, Upload
 from docproc_local.evaluation import cli as evaluation_cli
@@ -106,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("-n", "--documents", type=int, help="documents to push (default 60, or 500 with --chaos)")
     bench.add_argument("--chaos", action="store_true", help="duplicate events, throttling, 5xx and crashes")
     bench.add_argument("--formats", action="store_true", help="text-PDF and OCR pages per second, prepare's memory")
+    bench.add_argument(
+        "--cold-start", action="store_true", help="each function's init as built, in fresh processes (-n: runs)"
+    )
+    bench.add_argument("--hostile", action="store_true", help="generated hostile inputs through the local pipeline")
     bench.add_argument("--samples", type=Path, default=None, help="folder of documents to cycle through")
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--timeout", type=float, default=1800)
@@ -117,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     cost_cli.add_parser(sub)
     cache_cli.add_parser(sub)
     experiment_cli.add_parser(sub)
+    backfill.add_parser(sub)
     return parser
 
 
@@ -499,6 +505,14 @@ def cmd_redrive(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.cold_start:
+        from docproc_local import coldstart
+
+        return coldstart.run(runs=args.documents or 10)
+    if args.hostile:
+        from docproc_local import hostile_bench
+
+        return hostile_bench.run(timeout=args.timeout)
     if args.formats:
         from docproc_local import formats_bench
 

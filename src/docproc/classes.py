@@ -6,7 +6,8 @@ field values. :func:`tool_config` turns every class into one tool, ``record_<nam
 the generic insights (title, summary, language, domain hint, key phrases) and ``fields``: every field of the class
 wrapped in an envelope ``{value, confidence, evidence: {page, quote}}`` (array fields: one envelope per item).
 
-A bad file raises :class:`ClassConfigError` naming the file, the class and the JSON path of the problem.
+A bad file raises :class:`ClassConfigError` naming the file, the class and the JSON path of the problem. PyYAML and
+jsonschema are imported when a file is parsed or a validator built, not when a handler module is imported.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from typing import TYPE_CHECKING, Any
 
 from docproc.models import Domain
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 DEFAULT_PATH = Path(__file__).with_name("config") / "document_classes.yaml"
 CONFIG_ENV = "DOCUMENT_CLASSES_FILE"  # optional override (local runs against a user's own file)
@@ -119,6 +119,8 @@ def load(path: Path | None = None) -> ClassConfig:
 
 
 def parse(text: str, *, source: str = "<document classes>") -> ClassConfig:
+    import yaml  # on first use: most functions never parse the file
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -202,6 +204,9 @@ def _document_class(raw: Any, index: int, fail: Any) -> DocumentClass:
 def _check_schema(schema: Any, fail: Any) -> None:
     if not isinstance(schema, dict):
         raise fail("", "required: a JSON Schema object with properties")
+    from jsonschema import Draft202012Validator  # on first use, see the module docstring
+    from jsonschema.exceptions import SchemaError
+
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
@@ -321,4 +326,6 @@ def tool_config(config: ClassConfig, model_id: str) -> dict[str, Any]:
 
 @cache
 def validator(config: ClassConfig, class_name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # on first use, see the module docstring
+
     return Draft202012Validator(tool_input_schema(config.get(class_name)))

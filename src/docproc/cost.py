@@ -45,7 +45,6 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from docproc.models import Cost, CostBreakdown, InsightRecord, dump
@@ -64,7 +63,7 @@ class PriceTableError(ValueError):
 
 
 class _Priced(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     source: str = Field(pattern=r"^https://", description="The pricing page the prices come from")
     as_of: date = Field(description="When the prices were last confirmed against the page")
@@ -90,7 +89,7 @@ class StepFunctions(_Priced):
 
 
 class LambdaArchitecture(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     per_gb_second_usd: float = Field(ge=0)
     per_million_requests_usd: float = Field(ge=0)
@@ -124,7 +123,7 @@ class S3(_Priced):
 
 
 class Services(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     sagemaker_serverless: SageMakerServerless
     step_functions: StepFunctions
@@ -137,7 +136,7 @@ class Services(BaseModel):
 
 
 class PriceTable(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     version: str = Field(min_length=1)
     currency: Literal["USD"] = "USD"  # the prices are *_usd; the key only documents it
@@ -174,6 +173,8 @@ class PriceTable(BaseModel):
 
 def load_price_table(path: Path = PRICES_PATH) -> PriceTable:
     """The validated table; a missing file, bad YAML or a bad key raises :class:`PriceTableError` naming it."""
+    import yaml  # on first use: importing the merge handler does not parse YAML
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -24,6 +24,7 @@ class ReasonCode(StrEnum):
     CORRUPT_DOCUMENT = "CORRUPT_DOCUMENT"
     ENCRYPTED_DOCUMENT = "ENCRYPTED_DOCUMENT"
     DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+    DOCUMENT_TOO_COMPLEX = "DOCUMENT_TOO_COMPLEX"
     NO_TEXT_CONTENT = "NO_TEXT_CONTENT"
     SOURCE_NOT_FOUND = "SOURCE_NOT_FOUND"
     MODEL_OUTPUT_INVALID = "MODEL_OUTPUT_INVALID"
@@ -67,6 +68,13 @@ class EncryptedDocument(PermanentError):
 
 class DocumentTooLarge(PermanentError):
     reason_code = ReasonCode.DOCUMENT_TOO_LARGE
+
+
+class DocumentTooComplex(PermanentError):
+    """Nested or self-expanding past what a parser allows (JSON or XML thousands of levels deep, entity expansion,
+    a PDF page tree past pypdf's depth limit): it fails the same way every time, so it is never retried."""
+
+    reason_code = ReasonCode.DOCUMENT_TOO_COMPLEX
 
 
 class NoTextContent(PermanentError):
@@ -145,6 +153,7 @@ PERMANENT_ERROR_NAMES: tuple[str, ...] = tuple(
         CorruptDocument,
         EncryptedDocument,
         DocumentTooLarge,
+        DocumentTooComplex,
         NoTextContent,
         SourceObjectNotFound,
         ModelOutputInvalid,
@@ -156,12 +165,23 @@ PERMANENT_ERROR_NAMES: tuple[str, ...] = tuple(
 )
 
 
+#: Python's own exceptions that the same input raises the same way every time, whichever step they escape from:
+#: permanent on the first attempt (a ``MemoryError`` is Python failing an allocation at the function's fixed
+#: memory size; an out-of-memory *kill* is ``Runtime.ExitError``, indistinguishable from a crash, so transient).
+DETERMINISTIC_BUILTIN_ERRORS: dict[str, ReasonCode] = {
+    "RecursionError": ReasonCode.DOCUMENT_TOO_COMPLEX,
+    "MemoryError": ReasonCode.DOCUMENT_TOO_LARGE,
+}
+
+
 def reason_for_error_name(error_name: str) -> tuple[ReasonCode, bool]:
     """Map an ASL error name (``$.error.Error``) to ``(reason code, retryable)``.
 
     Unknown names (``States.Timeout``, ``Lambda.ServiceException``, a crash's ``Runtime.ExitError`` …) are
     treated as transient: another attempt is cheap, and the attempt bound keeps it finite.
     """
+    if error_name in DETERMINISTIC_BUILTIN_ERRORS:
+        return DETERMINISTIC_BUILTIN_ERRORS[error_name], False
     cls = error_class(error_name)
     if cls is None:
         return ReasonCode.INTERNAL_ERROR, True

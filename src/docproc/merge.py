@@ -30,6 +30,7 @@ from docproc.models import (
     WireModel,
     dump,
     dump_event,
+    error_message,
     utcnow,
 )
 from docproc.records import to_item
@@ -68,18 +69,6 @@ class MergeOutput(WireModel):
 
 
 DEFAULT_REVIEW_THRESHOLD = 0.6
-
-
-def error_message(error: StepError) -> str:
-    """The human part of a Catch's ``Cause`` (Lambda puts a JSON object with ``errorMessage`` there)."""
-    cause = error.Cause or ""
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        return cause[:500] or error.Error
-    if isinstance(parsed, dict):
-        return str(parsed.get("errorMessage") or parsed)[:500]
-    return cause[:500]
 
 
 def missing_part(part: str, error: StepError) -> MissingPart:

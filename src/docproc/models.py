@@ -6,6 +6,7 @@ snake_case. Dump with :func:`dump` so aliases and JSON types are always used.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -15,7 +16,8 @@ from pydantic.alias_generators import to_camel
 
 
 class WireModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # defer_build: a model's validator is built on its first use, not when the module is imported (cold start)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
 
 def dump(model: BaseModel) -> dict[str, Any]:
@@ -262,10 +264,22 @@ class ClassificationResult(WireModel):
 class StepError(BaseModel):
     """What a ``Catch`` puts at its ``ResultPath``: ``{"Error": ..., "Cause": ...}``."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     Error: str
     Cause: str | None = None
+
+
+def error_message(error: StepError) -> str:
+    """The human part of a Catch's ``Cause`` (Lambda puts a JSON object with ``errorMessage`` there)."""
+    cause = error.Cause or ""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause[:500] or error.Error
+    if isinstance(parsed, dict):
+        return str(parsed.get("errorMessage") or parsed)[:500]
+    return cause[:500]
 
 
 class BranchInput(WireModel):

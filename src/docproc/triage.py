@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from docproc import errors, ids
 from docproc.contract import DocumentProcessingFailed, FailedSource
-from docproc.merge import error_message
 from docproc.models import (
     DocumentRef,
     DocumentStatus,
@@ -26,6 +25,7 @@ from docproc.models import (
     WireModel,
     dump,
     dump_event,
+    error_message,
     utcnow,
 )
 from docproc.records import to_item

@@ -7,6 +7,8 @@ environment this process runs in. Handler modules may import installed packages,
 
 Every invoke path goes through here (the Lambda API, Step Functions Task states, the SQS pollers), because it
 replaces ``moto.awslambda.models.LambdaFunction._invoke_lambda(self, event) -> (payload, errored, logs)``.
+Invocations run concurrently on the caller's threads; each runs in its own :mod:`contextvars` context so that its
+Powertools log keys are its own (:mod:`.logcontext`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from . import logcontext
 from .deploy import LocalCloudError
 from .patching import Patches
 
@@ -145,9 +148,11 @@ class LambdaRuntime:
     # --- wiring -----------------------------------------------------------------------------------------------------
 
     def install(self, patches: Patches) -> None:
-        """Replace moto's Docker-based ``LambdaFunction._invoke_lambda`` with :meth:`invoke`."""
+        """Replace moto's Docker-based ``LambdaFunction._invoke_lambda`` with :meth:`invoke`; keep Powertools' log
+        keys per invocation (:mod:`.logcontext`), as each function's own process would."""
         from moto.awslambda.models import LambdaFunction
 
+        logcontext.install(patches)
         runtime = self
 
         def _invoke_lambda(function: Any, event: Any = None) -> tuple[str, bool, str]:
@@ -202,7 +207,9 @@ class LambdaRuntime:
                 aws_request_id=request_id,
             )
             started = time.monotonic()
-            payload, errored = _call(handler, {} if event is None or event == "{}" else event, context)
+            payload, errored = logcontext.run_isolated(
+                _call, handler, {} if event is None or event == "{}" else event, context
+            )
             elapsed = time.monotonic() - started
             if elapsed > float(function.timeout):
                 message = f"RequestId: {request_id} Error: Task timed out after {float(function.timeout):.2f} seconds"

@@ -14,7 +14,11 @@ Error policy (every error is a :mod:`docproc.errors` class whose message says wh
   user password are decrypted and extracted, with a warning); password-protected Office/ODF files.
 * :class:`CorruptDocument`: content that is recognisably PDF/DOCX/XLSX/PPTX/ODT but cannot be parsed (zip
   without central directory, PDF from which no page can be read, broken XML).
-* :class:`DocumentTooLarge`: an office container whose parts declare more than :mod:`.limits` allows (zip bombs).
+* :class:`DocumentTooLarge`: an office container whose parts declare more than :mod:`.limits` allows (zip bombs);
+  a parser that runs out of memory.
+* :class:`DocumentTooComplex`: input nested or self-expanding past a parser's limits (JSON or XML thousands of
+  levels deep, entity expansion, a PDF page tree past pypdf's depth limit, e-mails forwarded inside each other
+  thousands of times): any ``RecursionError`` of a parser ends here.
 * :class:`NoTextContent`: parsed fine but holds no text (scanned PDF without text layer, slides of pictures).
 
 PDF pages are separated by :data:`PAGE_BREAK` (a form feed) in the text: page = 1 + form feeds before an offset.
@@ -29,7 +33,7 @@ formats, charts and embedded OLE objects, PDF tables.
 
 from __future__ import annotations
 
-from docproc.errors import NoTextContent
+from docproc.errors import DocumentTooComplex, DocumentTooLarge, NoTextContent
 from docproc.formats.base import PAGE_BREAK, PAGE_MARK, ExtractedText
 from docproc.formats.limits import Limits, cut
 from docproc.formats.normalise import normalise
@@ -84,8 +88,13 @@ def extract_text(
     """Detect the format of ``data`` and return its normalised text; see the module docstring for the errors."""
     if max_pages < 1 or max_chars < 1:
         raise ValueError(f"max_pages and max_chars must be positive, got {max_pages} and {max_chars}")
-    sniffed = sniff(data, key, declared_content_type)
-    raw = extractor_for(sniffed.format)(sniffed, Limits(max_pages=max_pages, max_chars=max_chars))
+    try:
+        sniffed = sniff(data, key, declared_content_type)
+        raw = extractor_for(sniffed.format)(sniffed, Limits(max_pages=max_pages, max_chars=max_chars))
+    except RecursionError as exc:  # a parser walking nested input recursively (e-mail parts, markup, PDF objects)
+        raise DocumentTooComplex(f"document nested past the parser's recursion limit ({len(data)} bytes)") from exc
+    except MemoryError as exc:  # the same document at the same memory size fails the same way
+        raise DocumentTooLarge(f"parsing the document ran out of memory ({len(data)} bytes)") from exc
     warnings = [*sniffed.warnings, *raw.warnings]
     text = normalise(raw.text)
     if sniffed.format is DocumentFormat.PDF:

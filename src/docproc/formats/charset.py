@@ -15,8 +15,6 @@ import codecs
 import re
 from typing import Any
 
-import charset_normalizer
-
 from docproc.formats.base import words
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -70,6 +68,8 @@ def decode_text(
     controls = sum(1 for byte in sample if byte in _CONTROL_BYTES)
     if controls > max(2, len(sample) // 20):
         return None
+
+    import charset_normalizer  # on first use: the prepare function also reads PDFs and images without it
 
     results = charset_normalizer.from_bytes(data)
     best = results.best()

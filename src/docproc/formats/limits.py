@@ -4,12 +4,15 @@
 returned text and stops extraction early once reached; text formats are only parsed up to
 ``max_chars * TEXT_WORK_FACTOR`` characters. Office containers are checked before any library opens them: every
 member's *declared* uncompressed size (which :mod:`zipfile` enforces while inflating) and their sum must stay under
-the limits below, so a zip bomb is :class:`~docproc.errors.DocumentTooLarge` before a byte is inflated.
+the limits below, so a zip bomb is :class:`~docproc.errors.DocumentTooLarge` before a byte is inflated; parts
+large enough to matter are also inflated once in bounded steps to check that their headers do not lie.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from xml.etree import ElementTree as ET
 
 #: Largest uncompressed size one office XML member may declare.
 MAX_XML_MEMBER_BYTES = 256 * 1024 * 1024
@@ -18,6 +21,9 @@ MAX_CONTAINER_BYTES = 512 * 1024 * 1024
 #: A member larger than MAX_RATIO_FROM_BYTES that inflates more than MAX_COMPRESSION_RATIO times is a zip bomb.
 MAX_COMPRESSION_RATIO = 200
 MAX_RATIO_FROM_BYTES = 64 * 1024 * 1024
+#: Office parts whose compressed size could inflate past this are checked (inflated once, in bounded steps) against
+#: their declared size, so a part whose header lies about its size cannot exhaust memory.
+MAX_UNVERIFIED_INFLATE = 64 * 1024 * 1024
 #: Most members an office container may have.
 MAX_CONTAINER_MEMBERS = 20_000
 #: Text formats are parsed up to ``max_chars * TEXT_WORK_FACTOR`` characters (markup is mostly not text).
@@ -55,6 +61,24 @@ class Sink:
 
     def text(self, sep: str = "\n") -> str:
         return sep.join(self.parts)
+
+
+#: expat's error code for entity amplification (billion laughs), refused since expat 2.4.
+_EXPAT_AMPLIFICATION = 43
+#: libxml2's XML_ERR_RESOURCE_LIMIT: lxml's "Maximum entity amplification factor exceeded", "Excessive depth".
+_LIBXML2_RESOURCE_LIMIT = 114
+
+
+def is_resource_limit(exc: BaseException) -> bool:
+    """Whether a parser failed because the input went past one of its resource limits (nesting depth, entity
+    expansion) rather than because it is malformed: decided on the error's class and code, never its message."""
+    if isinstance(exc, RecursionError):
+        return True
+    if isinstance(exc, ET.ParseError):
+        return getattr(exc, "code", None) == _EXPAT_AMPLIFICATION
+    lxml = sys.modules.get("lxml.etree")  # only imported when python-docx is
+    syntax_error = getattr(lxml, "XMLSyntaxError", None)
+    return syntax_error is not None and isinstance(exc, syntax_error) and exc.code == _LIBXML2_RESOURCE_LIMIT
 
 
 def bounded(text: str, limits: Limits) -> tuple[str, bool]:

@@ -3,7 +3,8 @@
 :func:`open_zip` refuses encrypted members and checks every member's declared uncompressed size, and the sum of
 them, against :mod:`docproc.formats.limits` before any library inflates a byte (a zip bomb is
 :class:`DocumentTooLarge`); :mod:`zipfile` enforces the declared sizes while inflating. Damaged parts (bad CRC,
-truncated deflate, malformed XML) become :class:`CorruptDocument` through :func:`damage_is_corruption`.
+truncated deflate, malformed XML) become :class:`CorruptDocument` through :func:`damage_is_corruption`, XML past the
+parsers' depth or entity-expansion limits :class:`DocumentTooComplex` (:func:`unreadable`).
 """
 
 from __future__ import annotations
@@ -11,21 +12,24 @@ from __future__ import annotations
 import functools
 import io
 import posixpath
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from typing import IO
 from xml.etree import ElementTree as ET
 
-from docproc.errors import CorruptDocument, DocumentTooLarge, EncryptedDocument
+from docproc.errors import CorruptDocument, DocprocError, DocumentTooComplex, DocumentTooLarge, EncryptedDocument
 from docproc.formats.base import Extractor, Raw, Sniffed
 from docproc.formats.limits import (
     MAX_COMPRESSION_RATIO,
     MAX_CONTAINER_BYTES,
     MAX_CONTAINER_MEMBERS,
     MAX_RATIO_FROM_BYTES,
+    MAX_UNVERIFIED_INFLATE,
     MAX_XML_MEMBER_BYTES,
     Limits,
+    is_resource_limit,
 )
 from docproc.formats.registry import DocumentFormat
 
@@ -39,10 +43,38 @@ def open_zip(data: bytes, fmt: DocumentFormat) -> zipfile.ZipFile:
         ) from exc
     try:
         _check_container(zf, fmt)
-    except (EncryptedDocument, DocumentTooLarge):
+        _check_declared_sizes(data, zf, fmt)
+    except (EncryptedDocument, DocumentTooLarge, CorruptDocument):
         zf.close()
         raise
     return zf
+
+
+def _check_declared_sizes(data: bytes, zf: zipfile.ZipFile, fmt: DocumentFormat) -> None:
+    """Members whose compressed bytes could inflate past MAX_UNVERIFIED_INFLATE are inflated once here, in bounded
+    steps, to check that they stop at their declared size: :mod:`zipfile` caps what it *returns* at that size, but
+    inflates a whole read before cutting it, so a part that declares 1 KB and holds 1 GB would exhaust memory."""
+    for info in zf.infolist():
+        if info.compress_type != zipfile.ZIP_DEFLATED or info.compress_size * 1032 <= MAX_UNVERIFIED_INFLATE:
+            continue  # 1032:1 is deflate's largest ratio
+        header = info.header_offset
+        if data[header : header + 4] != b"PK\x03\x04":
+            raise CorruptDocument(f"{fmt.name} part {info.filename} has no local header where the directory says")
+        name_length, extra_length = struct.unpack_from("<HH", data, header + 26)
+        start = header + 30 + name_length + extra_length
+        inflater = zlib.decompressobj(-15)
+        produced, budget = 0, info.file_size + 1
+        pending = data[start : start + info.compress_size]
+        try:
+            while pending and produced < budget:
+                produced += len(inflater.decompress(pending, min(1 << 20, budget - produced)))
+                pending = inflater.unconsumed_tail
+        except zlib.error as exc:
+            raise CorruptDocument(f"{fmt.name} part {info.filename} is damaged: {exc}") from exc
+        if produced > info.file_size:
+            raise DocumentTooLarge(
+                f"{fmt.name} part {info.filename} declares {info.file_size} bytes but inflates to more: a zip bomb"
+            )
 
 
 def _check_container(zf: zipfile.ZipFile, fmt: DocumentFormat) -> None:
@@ -84,11 +116,19 @@ def damage_is_corruption(fmt: DocumentFormat) -> Callable[[Extractor], Extractor
             try:
                 return extractor(sniffed, limits)
             except DAMAGED_MEMBER_ERRORS as exc:
-                raise CorruptDocument(f"{fmt.name} is damaged: {type(exc).__name__}: {exc}") from exc
+                raise unreadable(f"{fmt.name} is damaged: {type(exc).__name__}: {exc}", exc) from exc
 
         return extract
 
     return decorate
+
+
+def unreadable(message: str, exc: BaseException) -> DocprocError:
+    """:class:`DocumentTooComplex` when ``exc`` is a parser's resource limit (XML nested too deep, entity
+    expansion), else :class:`CorruptDocument`; both permanent, with ``message``."""
+    if is_resource_limit(exc):
+        return DocumentTooComplex(f"{message} (nesting or entity expansion past the XML parser's limits)")
+    return CorruptDocument(message)
 
 
 def read_small(zf: zipfile.ZipFile, name: str, limit: int = 1 << 20) -> bytes:

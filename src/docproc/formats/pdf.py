@@ -27,10 +27,10 @@ from collections.abc import Iterator
 import charset_normalizer
 import pypdf
 from pypdf import PageObject, PasswordType
-from pypdf.errors import DependencyError, PdfReadError, PyPdfError
+from pypdf.errors import DependencyError, LimitReachedError, PdfReadError, PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
-from docproc.errors import CorruptDocument, EmptyDocument, EncryptedDocument
+from docproc.errors import CorruptDocument, DocumentTooComplex, EmptyDocument, EncryptedDocument
 from docproc.formats.base import PAGE_MARK, Raw, Sniffed, words
 from docproc.formats.limits import Limits, Sink
 from docproc.formats.quality import page_list, score_text
@@ -168,6 +168,8 @@ def _pages(reader: pypdf.PdfReader, max_pages: int) -> tuple[int, Iterator[PageO
         return declared, _walk_page_tree(reader, max_pages)
     try:
         count = len(reader.pages)
+    except (LimitReachedError, RecursionError) as exc:
+        raise DocumentTooComplex(f"PDF page tree is nested past the reader's limits: {exc}") from exc
     except _PDF_FAILURES as exc:
         raise CorruptDocument(f"PDF page tree could not be read: {type(exc).__name__}: {exc}") from exc
     return count, (reader.pages[index] for index in range(count))

@@ -24,7 +24,6 @@ from xml.etree import ElementTree as ET
 
 import openpyxl
 
-from docproc.errors import CorruptDocument
 from docproc.formats.base import Raw, Sniffed
 from docproc.formats.limits import Limits, Sink, bounded
 from docproc.formats.office import (
@@ -35,6 +34,7 @@ from docproc.formats.office import (
     open_member,
     open_zip,
     relationships,
+    unreadable,
 )
 from docproc.formats.registry import DocumentFormat
 from docproc.formats.sniff import best_delimiter
@@ -149,7 +149,7 @@ def _extract_xlsx_xml(sniffed: Sniffed, limits: Limits) -> Raw:
                     sink.truncated = True
                     break
         except ET.ParseError as exc:
-            raise CorruptDocument(f"XLSX holds malformed XML: {exc}") from exc
+            raise unreadable(f"XLSX holds malformed XML: {exc}", exc) from exc
     return Raw(
         sink.text(), pages=len(sheets), truncated=sink.truncated, empty_reason="XLSX has no cell text", tables=tables
     )

@@ -14,10 +14,17 @@ from __future__ import annotations
 import zipfile
 from xml.etree import ElementTree as ET
 
-from docproc.errors import CorruptDocument
 from docproc.formats.base import Raw, Sniffed
 from docproc.formats.limits import Limits, Sink
-from docproc.formats.office import damage_is_corruption, iterparse, local, ooxml_main_part, open_member, open_zip
+from docproc.formats.office import (
+    damage_is_corruption,
+    iterparse,
+    local,
+    ooxml_main_part,
+    open_member,
+    open_zip,
+    unreadable,
+)
 from docproc.formats.office import relationships as part_relationships
 from docproc.formats.registry import DocumentFormat
 from docproc.formats.tables import Table, clean_row, make_table, row_text
@@ -57,7 +64,7 @@ def extract_pptx(sniffed: Sniffed, limits: Limits) -> Raw:
                 if blocks and not sink.add("\n".join([f"Slide {number}", *blocks])):
                     break
         except ET.ParseError as exc:
-            raise CorruptDocument(f"PPTX holds malformed XML: {exc}") from exc
+            raise unreadable(f"PPTX holds malformed XML: {exc}", exc) from exc
     return Raw(
         sink.text("\n\n"),
         pages=len(slides),

@@ -7,9 +7,10 @@ extension and the declared ``Content-Type`` only break ties between text formats
 text?), so a plain-text file named ``.odt`` is text and a PDF named ``.txt`` is a PDF.
 
 Raises :class:`EmptyDocument` for empty input, :class:`UnsupportedDocumentType` for content docproc cannot process
-(images, media, executables, archives, legacy Office binaries, unknown binary) and :class:`EncryptedDocument` for
-password-protected Office files. Hand-written: libraries that sniff types (python-magic, filetype) either need
-libmagic in the layer or stop at "it is a zip", and none tells a CSV from prose.
+(images, media, executables, archives, legacy Office binaries, unknown binary), :class:`EncryptedDocument` for
+password-protected Office files and :class:`DocumentTooComplex` for JSON nested past the parser's limit.
+Hand-written: libraries that sniff types (python-magic, filetype) either need libmagic in the layer or stop at "it
+is a zip", and none tells a CSV from prose.
 """
 
 from __future__ import annotations
@@ -20,13 +21,20 @@ import json
 import posixpath
 import re
 import struct
+import sys
 import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from docproc.errors import CorruptDocument, EmptyDocument, EncryptedDocument, UnsupportedDocumentType
+from docproc.errors import (
+    CorruptDocument,
+    DocumentTooComplex,
+    EmptyDocument,
+    EncryptedDocument,
+    UnsupportedDocumentType,
+)
 from docproc.formats.base import Sniffed, words
 from docproc.formats.charset import decode_text
 from docproc.formats.office import read_small
@@ -299,6 +307,11 @@ def _sniff_text(text: str, ext: str, hint: DocumentFormat | None) -> tuple[Docum
         json_error = _json_error(text)
         if json_error is None:
             return DocumentFormat.JSON, []
+        if json_error == _TOO_DEEP:
+            raise DocumentTooComplex(
+                f"JSON nested deeper than the parser's limit (about {sys.getrecursionlimit()} levels); "
+                "read as text it would only be brackets"
+            )
     if hint is DocumentFormat.JSON:
         reason = json_error or "content does not start with { or ["
         return DocumentFormat.TXT, [f"not valid JSON ({reason}); extracted as plain text"]
@@ -353,6 +366,9 @@ def _looks_like_xml(head: str) -> bool:
     return bool(re.match(r"<([A-Za-z_][\w.:-]*)[^>]*>", head)) and head.rstrip().endswith(">")
 
 
+_TOO_DEEP = "nested too deeply"
+
+
 def _json_error(text: str) -> str | None:
     try:
         value = json.loads(text)
@@ -361,7 +377,7 @@ def _json_error(text: str) -> str | None:
             return None
         return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
     except RecursionError:
-        return "nested too deeply"
+        return _TOO_DEEP
     return None if isinstance(value, dict | list) else "top-level value is not an object or array"
 
 

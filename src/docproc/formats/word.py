@@ -21,7 +21,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 
-from docproc.errors import CorruptDocument, EncryptedDocument
+from docproc.errors import EncryptedDocument
 from docproc.formats.base import Raw, Sniffed, words
 from docproc.formats.limits import Limits, Sink
 from docproc.formats.office import (
@@ -32,6 +32,7 @@ from docproc.formats.office import (
     open_member,
     open_zip,
     read_small,
+    unreadable,
 )
 from docproc.formats.registry import MEDIA_TYPES, DocumentFormat
 from docproc.formats.tables import Table, clean_row, make_table, row_text
@@ -49,7 +50,7 @@ def extract_docx(sniffed: Sniffed, limits: Limits) -> Raw:
     except ValueError as exc:  # macro-enabled or template content type: read the XML ourselves
         return _extract_docx_xml(sniffed, limits, f"python-docx refused the file ({exc}); read word XML directly")
     except (PackageNotFoundError, KeyError, zipfile.BadZipFile, SyntaxError) as exc:
-        raise CorruptDocument(f"DOCX could not be parsed: {type(exc).__name__}: {exc}") from exc
+        raise unreadable(f"DOCX could not be parsed: {type(exc).__name__}: {exc}", exc) from exc
     sink = Sink(limits.max_chars)
     tables: list[Table] = []
     for block in document.iter_inner_content():
@@ -110,7 +111,7 @@ def _extract_docx_xml(sniffed: Sniffed, limits: Limits, warning: str) -> Raw:
                         if not sink.add("".join(parts)):
                             break
             except ET.ParseError as exc:
-                raise CorruptDocument(f"DOCX {main} is not well-formed XML: {exc}") from exc
+                raise unreadable(f"DOCX {main} is not well-formed XML: {exc}", exc) from exc
     return Raw(sink.text(), truncated=sink.truncated, warnings=[warning], empty_reason="DOCX has no text in its body")
 
 
@@ -137,7 +138,7 @@ def extract_odt(sniffed: Sniffed, limits: Limits) -> Raw:
             try:
                 root = ET.parse(member).getroot()  # noqa: S314 - no DTDs; expat >= 2.4 refuses entity amplification
             except ET.ParseError as exc:
-                raise CorruptDocument(f"ODT content.xml is not well-formed XML: {exc}") from exc
+                raise unreadable(f"ODT content.xml is not well-formed XML: {exc}", exc) from exc
     sink = Sink(limits.max_chars)
     tables: list[Table] = []
     body = next((child for child in root if local(child.tag) == "body"), root)
