@@ -7,6 +7,8 @@
     docproc redrive              move dead-lettered documents back to the intake queue
     docproc bench [--chaos]      throughput, latency and reliability numbers
     docproc cost                 what the processed documents cost: total, per 1,000, by model, domain, class
+    docproc console              a local web page over the documents, fields, reviews, failures, events, cost
+    docproc golden export        reviewed documents as a golden set that `docproc evaluate` reads
     docproc classifier ...       train, evaluate, bench and publish the SageMaker domain classifier
 
 ``events``, ``reprocess``, ``redrive`` and ``cost`` talk to a running ``docproc local up`` by default, or to a stack
@@ -28,6 +30,7 @@ from typing import Any, TextIO
 from docproc_local import classes_cli, cost_cli
 from docproc_local.classifier import cli as classifier_cli
 from docproc_local.client import StackClient, Upload
+from docproc_local.console import cli as console_cli
 from docproc_local.evaluation import cli as evaluation_cli
 
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
@@ -98,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluation_cli.add_parser(sub)
     classes_cli.add_parser(sub)
     cost_cli.add_parser(sub)
+    console_cli.add_parser(sub)
     return parser
 
 

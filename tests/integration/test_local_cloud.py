@@ -41,6 +41,7 @@ OUTPUT_KEYS = {
     "ArtifactsBucketName",
     "ResultsTableName",
     "LeaseTableName",
+    "CorrectionsTableName",
     "EventBusName",
     "StateMachineArn",
     "IntakeQueueUrl",
