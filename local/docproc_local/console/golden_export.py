@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from docproc_local.client import StackClient
 from docproc_local.console.corrections import CorrectionsStore
 
@@ -96,7 +98,9 @@ def export(client: StackClient, out: Path) -> ExportResult:
             kwargs["VersionId"] = source["versionId"]
         try:
             body = s3.get_object(**kwargs)["Body"].read()
-        except s3.exceptions.NoSuchKey:
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "NoSuchVersion", "404"):
+                raise
             skipped.append(f"{key}: the reviewed object version is no longer in the input bucket")
             continue
         name = _file_name(key, review["documentId"], taken)

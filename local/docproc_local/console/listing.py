@@ -170,7 +170,7 @@ class DocumentLister:
         state = decode_cursor(cursor) if cursor else {}
         statuses = (filters.status,) if filters.status else STATUSES
         # narrow filters (domain, class) read bigger chunks: most keys will not match
-        chunk = limit if not (filters.domain or filters.document_class) else min(4 * limit, 400)
+        chunk = limit if not (filters.domain or filters.document_class) else 1000
         streams = [_StatusStream(self, s, state.get(s), filters, chunk) for s in statuses]
         merged = heapq.merge(*streams, key=_key_time, reverse=True)
         consumed: dict[str, Any] = {s: state.get(s) for s in statuses}  # last key handled, per status
