@@ -20,6 +20,9 @@ CHECKOV_VERSION := 3.3.30
 OCR_STAMP := $(VENV)/.ocr-installed
 OCR_LANGS := eng osd deu fra spa ita nld por rus jpn chi_sim ara heb
 OCR_PACKAGES := tesseract-ocr $(addprefix tesseract-ocr-,$(subst _,-,$(OCR_LANGS))) fonts-dejavu-core
+# The console's browser tests: Debian's Chromium, driven by Playwright (which downloads no browser of its own here).
+CHROMIUM_STAMP := $(VENV)/.chromium-installed
+CHROMIUM := /usr/bin/chromium
 
 # The quality gate on golden/ (README, "Evaluation"): thresholds just under what the local stack measures, so a
 # change that makes fields, classes or domains worse fails `make test`. Raise them when the numbers improve.
@@ -27,6 +30,7 @@ GATE := --min-domain-macro-f1 0.65 --min-class-accuracy 0.75 --min-field-f1 0.52
 	--min-field-f1-for invoice.invoice_number=0.95 --min-field-f1-for invoice.total=0.9 \
 	--min-field-f1-for resume.skills=0.9 --max-cost-per-doc 0.0055
 
+.PHONY: chromium console console-screenshots
 .PHONY: setup ocr demo test test-fast lint build validate checkov bench chaos up clean schemas evaluate gate
 
 $(STAMP): pyproject.toml
@@ -57,6 +61,31 @@ $(OCR_STAMP):
 
 ocr: $(OCR_STAMP)
 
+# Same pattern as the OCR engine: check, then apt-get as root or through sudo, else say what to run.
+$(CHROMIUM_STAMP):
+	@mkdir -p $(@D)
+	@if ! $(CHROMIUM) --version >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; \
+		else echo "The console's browser tests need Chromium: as root run  apt-get install -y chromium" >&2; exit 1; fi; \
+		echo "installing Chromium for the console's browser tests (Debian package chromium)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+			|| { $$sudo apt-get update -qq >/dev/null && \
+				$$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+			|| { echo "apt-get could not install chromium" >&2; exit 1; }; \
+	fi
+	@touch $@
+
+chromium: $(CHROMIUM_STAMP)
+
+console: $(STAMP)
+	$(BIN)/docproc console --demo
+
+# The browser tests, keeping their screenshots in .docproc/console-screenshots/ to look at.
+console-screenshots: $(STAMP) $(OCR_STAMP) $(CHROMIUM_STAMP)
+	DOCPROC_CONSOLE_SCREENSHOTS="$(CURDIR)/.docproc/console-screenshots" $(BIN)/pytest tests/e2e/test_console.py -q
+	@echo "screenshots: .docproc/console-screenshots/"
+
 $(SAM_STAMP):
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
@@ -74,7 +103,7 @@ setup: $(STAMP)
 demo: $(STAMP) $(OCR_STAMP)
 	$(BIN)/docproc run samples/
 
-test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) $(OCR_STAMP)
+test: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) $(OCR_STAMP) $(CHROMIUM_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" DOCPROC_SAM="$(CURDIR)/$(SAM)" DOCPROC_CHECKOV="$(CURDIR)/$(CHECKOV)" $(BIN)/pytest
 	$(MAKE) --no-print-directory gate
 

@@ -11,6 +11,8 @@
     docproc routes check [FILE]  validate routing rules (config/routes.yaml) and list them in order
     docproc experiment ...       A/B experiments: check the configuration, report a variant comparison
     docproc backfill S3URI       process objects already in the bucket through the normal intake path
+    docproc console              a local web page over the documents, fields, reviews, failures, events, cost
+    docproc golden export        reviewed documents as a golden set that `docproc evaluate` reads
     docproc classifier ...       train, evaluate, bench and publish the SageMaker domain classifier
 
 ``events``, ``reprocess``, ``redrive``, ``cost``, ``cache`` and ``backfill`` talk to a running ``docproc local up``
@@ -32,6 +34,7 @@ from typing import Any, TextIO
 from docproc_local import backfill, cache_cli, classes_cli, cost_cli
 from docproc_local.classifier import cli as classifier_cli
 from docproc_local.client import StackClient, Upload
+from docproc_local.console import cli as console_cli
 from docproc_local.evaluation import cli as evaluation_cli
 from docproc_local.experiments import cli as experiment_cli
 
@@ -123,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     cache_cli.add_parser(sub)
     experiment_cli.add_parser(sub)
     backfill.add_parser(sub)
+    console_cli.add_parser(sub)
     return parser
 
 

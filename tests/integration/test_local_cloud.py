@@ -43,6 +43,7 @@ OUTPUT_KEYS = {
     "ResultsTableName",
     "LeaseTableName",
     "CacheTableName",
+    "CorrectionsTableName",
     "EventBusName",
     "StateMachineArn",
     "IntakeQueueUrl",

@@ -19,7 +19,7 @@ import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 
-from . import adapters, engine
+from . import adapters, dynamodb, engine
 from .deploy import DeployedStack, LocalCloudError, deploy_stack, verify_outputs
 from .event_source import InvocationError, SqsEventSource, SqsEventSourceConfig
 from .lambdas import LambdaRuntime, merge_environments
@@ -233,6 +233,7 @@ class LocalCloud:
             aws_secret_access_key=_FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
         engine.install(self._patches, self.endpoint_url, self.retry_interval_scale)
+        dynamodb.sort_items_once(self._patches)
         adapters.install_runtime_adapters(self._patches, lambda: self._s3_event_deliveries)
         self._runtime.install(self._patches)
         self.account_id = self.client("sts").get_caller_identity()["Account"]
