@@ -96,7 +96,7 @@ lint: $(STAMP)
 # python3.13 on arm64 without Docker: packaging/Makefile installs the layer's wheels for that runtime with this pip.
 build: $(STAMP) $(SAM_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM) build
-	@du -sh .aws-sam/build/DomainLayer | awk '{print "DomainLayer as built: " $$1 " unzipped"}'
+	@find .aws-sam/build/DomainLayer -type f -printf '%s\n' | awk '{s += $$1} END {printf "DomainLayer as built: %.1f MiB unzipped\n", s / 1048576}'
 
 validate: $(SAM_STAMP)
 	$(SAM) validate --lint
