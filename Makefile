@@ -83,7 +83,7 @@ console: $(STAMP)
 
 # The browser tests, keeping their screenshots in .docproc/console-screenshots/ to look at.
 console-screenshots: $(STAMP) $(OCR_STAMP) $(CHROMIUM_STAMP)
-	DOCPROC_CONSOLE_SCREENSHOTS="$(CURDIR)/.docproc/console-screenshots" $(BIN)/pytest tests/e2e/test_console.py -q
+	DOCPROC_CONSOLE_SCREENSHOTS="$(CURDIR)/.docproc/console-screenshots" $(BIN)/pytest tests/e2e/test_console_browser.py -q
 	@echo "screenshots: .docproc/console-screenshots/"
 
 $(SAM_STAMP):
@@ -125,7 +125,7 @@ lint: $(STAMP)
 # python3.13 on arm64 without Docker: packaging/Makefile installs the layer's wheels for that runtime with this pip.
 build: $(STAMP) $(SAM_STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM) build
-	@du -sh .aws-sam/build/DomainLayer | awk '{print "DomainLayer as built: " $$1 " unzipped"}'
+	@find .aws-sam/build/DomainLayer -type f -printf '%s\n' | awk '{s += $$1} END {printf "DomainLayer as built: %.1f MiB unzipped\n", s / 1048576}'
 
 validate: $(SAM_STAMP)
 	$(SAM) validate --lint

@@ -156,6 +156,8 @@ def input_fn(request_body: Any, request_content_type: str | None) -> Texts | Rej
         payload = json.loads(body)
     except ValueError as error:
         return Rejection(400, "InvalidJSON", f"the request body is not valid JSON: {error}")
+    except RecursionError:  # the same body fails the same way: a client error, not the container's
+        return Rejection(400, "InvalidJSON", "the request body is JSON nested too deeply to parse")
     if isinstance(payload, dict):
         key = next((k for k in ("inputs", "text") if k in payload), None)
         if key is None:

@@ -226,7 +226,7 @@ class Deployment(BaseModel):
     """Sizes of the stack that priced resources have (env ``CLASSIFIER_MEMORY_MB`` in the merge function)."""
 
     classifier_memory_mb: int = Field(default=2048, ge=1024, le=6144)
-    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    architecture: Literal["x86_64", "arm64"] = "arm64"  # template.yaml Globals: Architectures
     lambda_memory_mb: dict[str, int] = Field(default_factory=lambda: dict(LAMBDA_MEMORY_MB))
 
 

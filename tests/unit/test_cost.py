@@ -183,7 +183,7 @@ def test_estimate_of_a_one_chunk_document_by_hand() -> None:
     assert b.step_functions == pytest.approx(16 * 25 / 1e6)
     # GB-s: ingest 0.2 s x 0.5 GB + prepare 1 s x 1 GB + extract 3 s x 0.5 + classify 0.5 x 0.5 + merge 0.024 x 0.5
     assert result.lambda_gb_seconds == pytest.approx(0.1 + 1.0 + 1.5 + 0.25 + 0.012)
-    assert b.lambda_ == pytest.approx(2.862 * 0.00001 + 5 * 0.2 / 1e6)
+    assert b.lambda_ == pytest.approx(2.862 * 0.000008 + 5 * 0.2 / 1e6)  # arm64, as deployed
     # 1 event; writes 9 + the item's KB; 1 lease scan; SQS 3 + 1 subscriber send; S3 2 PUTs, 3 GETs
     other = 1e-6 + (9 + item_units(record)) * 1e-6 + 0.5e-6 + 4 * 0.4e-6 + 2 * 0.005e-3 + 3 * 0.0004e-3
     assert b.other == pytest.approx(other)
@@ -208,8 +208,8 @@ def test_chunks_ocr_polls_review_and_a_second_attempt_count_on_the_path() -> Non
     gb_s = 0.1 + 1.0 + 3 * 0.5 + (0.3 + 6.0 + 3.0) * 0.5 + 0.25 + 0.012
     assert result.lambda_gb_seconds == pytest.approx(gb_s)
     # 12 invocations: ingest, prepare, 3 x OCR, plan, 3 chunks, combine, classify, merge
-    requeued = (0.1 + 1.0 + 0.1) * 0.00001 + 3 * 0.2e-6
-    assert result.breakdown.lambda_ == pytest.approx(gb_s * 0.00001 + 12 * 0.2e-6 + requeued)
+    requeued = (0.1 + 1.0 + 0.1) * 0.000008 + 3 * 0.2e-6
+    assert result.breakdown.lambda_ == pytest.approx(gb_s * 0.000008 + 12 * 0.2e-6 + requeued)
 
 
 def test_cache_reads_are_priced_and_unknown_models_are_named() -> None:
@@ -308,7 +308,7 @@ def test_lambda_memory_matches_the_template() -> None:
     for name, memory in cost.LAMBDA_MEMORY_MB.items():
         props = resources[f"{name.capitalize()}Function"]["Properties"]
         assert props.get("MemorySize", default) == memory, name
-    assert template()["Globals"]["Function"]["Architectures"] == ["x86_64"]
+    assert template()["Globals"]["Function"]["Architectures"] == [Deployment().architecture]
     merge_env = resources["MergeFunction"]["Properties"]["Environment"]["Variables"]
     assert "CLASSIFIER_MEMORY_MB" in merge_env
 

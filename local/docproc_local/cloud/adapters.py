@@ -251,11 +251,10 @@ def fix_s3_eventbridge_events(patches: Patches, deliveries: Callable[[], int] = 
 
     moto gives every event the same ``id`` (duplicate-event handling would merge all documents), names the field
     ``eTag`` instead of ``etag`` (readers of ``etag`` get nothing), sends the key unencoded, gives ``reason``
-    ``ObjectCreated`` instead of ``PutObject``, and delivers to the rules of *every* bus. Here: a fresh id,
-    ``etag``, the key URL-encoded as in S3 notifications, ``version-id`` only for versioned objects, only the
-    default bus and only its enabled rules.
-    Other S3 events keep moto's behaviour. ``deliveries()`` > 1 sends each event that many times (same id), the
-    at-least-once delivery of S3 and EventBridge made visible.
+    ``ObjectCreated`` instead of ``PutObject``, and delivers to the rules of *every* bus, disabled ones too. Here: a
+    fresh id, ``etag``, the key URL-encoded as in S3 notifications, ``version-id`` only for versioned objects, and
+    only the enabled rules of the default bus. Other S3 events keep moto's behaviour. ``deliveries()`` > 1 sends each
+    event that many times (same id), the at-least-once delivery of S3 and EventBridge made visible.
     """
     from moto.events.models import events_backends
     from moto.s3 import notifications

@@ -58,7 +58,7 @@ class Backend:
         return value
 
     def counts(self) -> dict[str, int]:
-        return self.cached("counts", 5, self.lister.counts)
+        return self.cached("counts", 30, self.lister.counts)  # COUNT queries read the whole index
 
     def record(self, document_id: str) -> dict[str, Any] | None:
         return self.client.record(document_id)

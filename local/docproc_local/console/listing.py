@@ -204,17 +204,19 @@ class DocumentLister:
     ) -> tuple[bool, int]:
         """Add the matching items of ``keys`` (in order) to ``rows`` until it holds ``limit``; a key counts as
         consumed (the cursor moves past it) only when it was looked at, so the next page starts right after."""
-        items = self._items(keys)
-        for key in keys:
-            status = key["status"]["S"]
-            consumed[status] = key
-            examined += 1
-            item = items.get(key["documentId"]["S"])
-            # a record that moved on since the index was read (another status now) shows up under that status
-            if item and item.get("status") == status and filters.matches(item):
-                rows.append(_row(item))
-                if len(rows) >= limit:
-                    return True, examined
+        for start in range(0, len(keys), 100):  # fetch 100 at a time: stop reading once the page is full
+            batch = keys[start : start + 100]
+            items = self._items(batch)
+            for key in batch:
+                status = key["status"]["S"]
+                consumed[status] = key
+                examined += 1
+                item = items.get(key["documentId"]["S"])
+                # a record that moved on since the index was read (another status now) shows up under that status
+                if item and item.get("status") == status and filters.matches(item):
+                    rows.append(_row(item))
+                    if len(rows) >= limit:
+                        return True, examined
         return False, examined
 
     def _items(self, keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

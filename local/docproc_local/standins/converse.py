@@ -243,7 +243,7 @@ def parse_request(
         raise _invalid("The provided model identifier is invalid.")
     try:
         payload = json.loads(body or b"{}")
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # nested past the parser: the service refuses it too
         raise _invalid("Malformed input request, please reformat your input and try again.") from error
     if not isinstance(payload, dict):
         raise _invalid("Malformed input request, please reformat your input and try again.")
@@ -256,6 +256,9 @@ def parse_request(
     system_blocks = payload.get("system") or []
     if not isinstance(system_blocks, list) or not all(isinstance(b, dict) for b in system_blocks):
         raise _invalid("system must be a list of content blocks.")
+    for position, block in enumerate(system_blocks):
+        if "text" in block and not isinstance(block["text"], str):
+            raise _invalid(f"The value at system.{position}.text must be a string.")
     system = "\n".join(str(b["text"]) for b in system_blocks if "text" in b)
     inference = _check_inference(payload.get("inferenceConfig"))
     tools, choice = _check_tools(payload.get("toolConfig"))
@@ -306,6 +309,8 @@ def parse_request(
                     documents.append(text)
                 parts.append(f'<document name="{block["document"].get("name")}">\n{text}\n</document>')
             else:
+                if "text" in block and not isinstance(block["text"], str):
+                    raise _invalid(f"The value at {where}.text must be a string.")
                 text = _content_text(block)
                 if "text" in block and role == "user" and not is_tool_result:
                     user_texts.append(text)

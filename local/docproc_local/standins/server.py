@@ -341,6 +341,9 @@ class StandinServer:
                 self._invoke(handler, unquote(match["endpoint"]), body)
         except ServiceError as error:
             handler.send_error_answer(error)
+        except RecursionError:  # a request nested past what the service parses: it refuses it, with a 4xx
+            code = "ValidationException" if service == "bedrock" else "ValidationError"
+            handler.send_error_answer(ServiceError(service, code, "The request is nested too deeply to be read."))
         except Exception:  # a bug of the stand-in must reach the client as a 500, not as a hang-up
             logger.exception("stand-in %s request failed", service)
             code = "InternalServerException" if service == "bedrock" else "InternalFailure"
@@ -350,6 +353,10 @@ class StandinServer:
         try:
             answer = self.textract.handle(target, body)
         except ServiceError as error:
+            handler.send_error_answer(error)
+            return
+        except RecursionError:  # a request nested past what the service parses: it refuses it, with a 4xx
+            error = ServiceError("textract", "InvalidParameterException", "The request is nested too deeply.")
             handler.send_error_answer(error)
             return
         except Exception:  # a bug of the stand-in must reach the client as a 500, not as a hang-up

@@ -222,7 +222,7 @@ class TextractService:
             raise self._rejected(textract_error(code, f"The local Textract does not implement {operation}."))
         try:
             payload = json.loads(body or b"{}")
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # nested past the parser: refused too
             raise self._rejected(textract_error("SerializationException", "The request body is not JSON.")) from None
         try:
             request = requests.parse(operation, payload)
