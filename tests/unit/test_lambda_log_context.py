@@ -113,3 +113,25 @@ def test_keys_appended_in_one_invocation_do_not_leak_into_the_next(runtime: Lamb
     lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
     assert [line["function_name"] for line in lines] == ["docproc-first"] * 2 + ["docproc-second"] * 2
     assert [line.get("correlation_id") for line in lines[2:]] == [None, None]
+
+
+def test_a_logger_made_while_installed_still_logs_once_the_patch_is_undone() -> None:
+    # GIVEN the per-invocation log keys installed, and a Powertools logger created meanwhile (a handler imported)
+    from aws_lambda_powertools import Logger
+
+    from docproc_local.cloud import logcontext
+
+    patches = Patches()
+    logcontext.install(patches)
+    stream = io.StringIO()
+    logger = Logger(service="docproc-log-context-after", level="INFO", logger_handler=logging.StreamHandler(stream))
+    logger.append_keys(stage="installed")
+
+    # WHEN the local runtime stops (the patch is undone), as between two test modules
+    patches.undo()
+
+    # THEN the logger keeps its keys and logs (no AttributeError: 'log_format')
+    logger.info("after")
+    line = json.loads(stream.getvalue().splitlines()[-1])
+    assert line["message"] == "after"
+    assert line["stage"] == "installed"

@@ -27,7 +27,6 @@ T = TypeVar("T")
 _INVOCATION: contextvars.ContextVar[dict[int, dict[str, Any]] | None] = contextvars.ContextVar(
     "docproc_local_log_format", default=None
 )
-_BASE = "_docproc_local_base_log_format"
 
 
 class PerInvocationLogFormat:
@@ -36,8 +35,7 @@ class PerInvocationLogFormat:
     def __get__(self, formatter: Any, owner: type | None = None) -> Any:
         if formatter is None:
             return self
-        state = vars(formatter)
-        base = state[_BASE] if _BASE in state else state.get("log_format")
+        base = vars(formatter).get("log_format")
         store = _INVOCATION.get()
         if store is None or base is None:
             if base is None:
@@ -51,7 +49,9 @@ class PerInvocationLogFormat:
     def __set__(self, formatter: Any, value: dict[str, Any]) -> None:
         store = _INVOCATION.get()
         if store is None:
-            vars(formatter)[_BASE] = value
+            # in the instance's own dict: a data descriptor wins over it while installed, and once the patch is
+            # undone the formatter (of a logger made meanwhile) still has its keys
+            vars(formatter)["log_format"] = value
         else:
             store[id(formatter)] = value
 
