@@ -855,3 +855,12 @@ def test_strict_must_be_a_boolean() -> None:
         converse.parse_request(MODEL_ID, _request("yes"))
     assert raised.value.code == "ValidationException"
     assert "strict" in str(raised.value)
+
+
+def test_a_box_counts_as_a_form_checkbox_only_with_its_label() -> None:
+    from docproc_local.standins.fields import classify
+
+    boxes = next(pattern for weight, pattern in classify.CUES["form"] if "☐" in pattern.pattern)
+    assert boxes.findall("☐ yes   ☒ no\n[x] married\n( ) single")
+    # a proof's end, a bullet alone, an equivalence class: not checkboxes
+    assert not boxes.findall("damit ist die behauptung gezeigt. ■\n[x] = {y : y ~ x}\n■\n")

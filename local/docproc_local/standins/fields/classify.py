@@ -155,7 +155,8 @@ CUES: dict[str, tuple[tuple[float, re.Pattern[str]], ...]] = {
             r"\bform\s+(?:no\.?\s*)?[a-z]?\d[\w-]*\b|\bformulaire\b|\bformular\b|\bformulario\b|\bmodulo\b|"
             r"\bcerfa\b|\bformulier\b|\bform 10\d\d|\bomb no\b",
         ),
-        (3, r"☐|☑|☒|□|■|\[ ?[x ]?\]|\(\s?\)"),
+        # a box with its label on the same line ("☐ Yes", "[x] married"); a box alone is a bullet or a proof's end
+        (3, r"(?:☐|☑|☒|□|■|\[ ?[x ]?\]|\(\s?\))[ \t]*[^\W\d_]"),
         (3, r"_{5,}|\.{8,}"),
         (
             3,
