@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 #: Pages per document handed to pdfminer for tables (the first candidates in page order), and their text (pypdf's
 #: characters): pdfminer's time grows with both, about 0.1 ms a character.
-MAX_TABLE_PAGES = 20
-MAX_TABLE_CHARS = 60_000
+MAX_TABLE_PAGES = 12
+MAX_TABLE_CHARS = 36_000
 #: A page with more characters (pypdf's count before, pdfminer's after) is not examined for tables.
 MAX_PAGE_OBJECTS = 20_000
 #: A page drawing more lines and rectangles is not examined (pdfplumber intersects every pair of edges).
@@ -53,7 +53,7 @@ _RULE_OPS = re.compile(rb"(?<![A-Za-z])(?:re|l)(?![A-Za-z])")
 _FIGURE = re.compile(r"^[(\-+$€£¥]*\d[\d,.:/\-]*%?\)?$")
 #: Rule operators on a page that make it worth looking for a ruled table.
 MIN_RULES = 8
-#: Lines of two figures or more on a page that make it worth looking for a whitespace table.
+#: Lines mostly of figures (two or more) on a page that make it worth looking for a whitespace table.
 MIN_FIGURE_LINES = 3
 
 _RULED = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
@@ -77,10 +77,16 @@ def page_hint(page: PageObject, text: str) -> Hint | None:
     """Whether a page read by pypdf may hold a table (cheap: its operators and text, no layout)."""
     if len(text) > MAX_PAGE_OBJECTS:
         return None
-    figure_lines = sum(1 for line in text.split("\n") if sum(1 for t in line.split() if _FIGURE.match(t)) >= 2)
+    figure_lines = sum(1 for line in text.split("\n") if _is_figure_line(line.split()))
     ruled = _rule_count(page) >= MIN_RULES
     aligned = figure_lines >= MIN_FIGURE_LINES
     return Hint(ruled=ruled, aligned=aligned, chars=len(text)) if ruled or aligned else None
+
+
+def _is_figure_line(tokens: list[str]) -> bool:
+    """Two figures or more, and at least 40% of the line's tokens (``North 1,204 56,300.00 21%``)."""
+    figures = sum(1 for token in tokens if _FIGURE.match(token))
+    return figures >= 2 and figures >= 0.4 * len(tokens)
 
 
 def _rule_count(page: PageObject) -> int:
