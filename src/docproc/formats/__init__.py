@@ -24,11 +24,11 @@ Error policy (every error is a :mod:`docproc.errors` class whose message says wh
 PDF pages are separated by :data:`PAGE_BREAK` (a form feed) in the text: page = 1 + form feeds before an offset.
 Pages with images and no text layer are listed in ``pages_without_text``, pages whose text layer scores below
 :data:`.quality.GARBLED_BELOW` in ``pages_garbled`` (with warnings): they are what OCR should read. Tables (XLSX
-sheets, CSV, DOCX/ODT/PPTX/HTML tables; none for PDF) are in ``tables`` and also, as ``a | b | c`` lines, in the
-text.
+sheets, CSV, DOCX/ODT/PPTX/HTML tables, PDF tables from :mod:`.pdf_tables`) are in ``tables``; their rows are also
+``a | b | c`` lines in the text, except PDF tables, whose cells stay in the page text as pypdf reads it.
 
 Not done: OCR, legacy ``.doc``/``.xls``/``.ppt``, DOCX headers/footers/text boxes/footnotes, spreadsheet number
-formats, charts and embedded OLE objects, PDF tables.
+formats, charts and embedded OLE objects, PDF tables on scanned (OCR'd) pages.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ class ExtractedText:
     pages: int | None  # pages / sheets / slides where meaningful (the document's count, not the count read)
     truncated: bool  # True when max_pages / max_chars cut the text
     warnings: tuple[str, ...]
-    tables: tuple[Table, ...] = ()  # every table's rows also appear in ``text`` as "a | b | c" lines
+    tables: tuple[Table, ...] = ()  # rows also in ``text`` as "a | b | c" lines (PDF: cells in pypdf's page text)
     pages_without_text: tuple[int, ...] = ()  # PDF pages with images and no text layer (candidates for OCR)
     pages_garbled: tuple[int, ...] = ()  # PDF pages whose text layer scores below quality.GARBLED_BELOW
 

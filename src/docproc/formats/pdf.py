@@ -4,7 +4,8 @@ pypdf (BSD-3-Clause) reads the text; what is ours: decrypting with the empty use
 algorithm, telling image-only pages from blank ones, re-decoding GBK/Big5/Shift_JIS bytes that a WinAnsi font
 without ``ToUnicode`` turned into Latin-1 soup, joining letter-spaced lines, and the quality score of
 :mod:`docproc.formats.quality` (pages below it are ``pages_garbled``; pages with images and no text are
-``pages_without_text``: both are what OCR should read).
+``pages_without_text``: both are what OCR should read). Tables come from :mod:`.pdf_tables` (pdfplumber), only on
+pages whose text or drawing suggests one; the page text stays pypdf's.
 
 Page counts: for a document that declares more pages than ``max_pages`` (``/Root/Pages/Count``), the page tree is
 walked lazily and stops after ``max_pages`` leaves, so a 20,000-page PDF costs what its first pages cost (pypdf's
@@ -33,6 +34,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 from docproc.errors import CorruptDocument, DocumentTooComplex, EmptyDocument, EncryptedDocument
 from docproc.formats.base import PAGE_MARK, Raw, Sniffed, words
 from docproc.formats.limits import Limits, Sink
+from docproc.formats.pdf_tables import Hint, find_tables, page_hint
 from docproc.formats.quality import page_list, score_text
 
 # pypdf on hostile input raises far more than PyPdfError; these are what its parsers are known to leak.
@@ -82,6 +84,7 @@ def extract_pdf(sniffed: Sniffed, limits: Limits) -> Raw:
     spaced_pages: list[int] = []
     recoded_pages: list[int] = []
     unmapped_fonts: set[str] = set()
+    table_hints: dict[int, Hint] = {}
     for index in range(to_read):
         number = index + 1
         try:
@@ -115,6 +118,10 @@ def extract_pdf(sniffed: Sniffed, limits: Limits) -> Raw:
             garbled[number] = quality.reasons
         elif _pdf_page_is_ocr_layer(page):
             garbled[number] = ("an invisible OCR layer over a scan",)  # re-read: the layer is only as good as its OCR
+        else:
+            hint = page_hint(page, text)
+            if hint is not None:
+                table_hints[number] = hint
         text, page_breaks = PAGE_MARK * (number - 1 - page_breaks) + text.replace(PAGE_MARK, " "), number - 1
         if not sink.add(text):
             break
@@ -146,6 +153,8 @@ def extract_pdf(sniffed: Sniffed, limits: Limits) -> Raw:
             f"text layer looks garbled ({', '.join(reasons)}) on pages {page_list(sorted(garbled))} (need OCR)"
         )
 
+    found = find_tables(data, table_hints)
+    warnings.extend(found.warnings)
     if image_pages:
         empty_reason = f"PDF has {n_pages} page(s) with images but no text layer (scanned?); it needs OCR"
     else:
@@ -158,6 +167,7 @@ def extract_pdf(sniffed: Sniffed, limits: Limits) -> Raw:
         empty_reason=empty_reason,
         pages_without_text=image_pages,
         pages_garbled=sorted(garbled),
+        tables=found.tables,
     )
 
 
