@@ -124,7 +124,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from docproc_local.runtime import LocalRuntime
 
     documents = load_corpus(args.samples, args.documents)
-    runtime = LocalRuntime(parameters={**run_parameters(args.name), "MaxInFlightDocuments": "25"})
+    # the same few files cycle under new keys: with the content cache on, every copy after the first of each variant
+    # would be a hit and the report would compare the cache, not the variants
+    parameters = {**run_parameters(args.name), "MaxInFlightDocuments": "25", "CacheTtlDays": "0"}
+    runtime = LocalRuntime(parameters=parameters)
     print(f"Starting the local stack with experiment {args.name} ...", file=sys.stderr)
     with runtime as stack:
         run_id = uuid.uuid4().hex[:8]
