@@ -103,8 +103,15 @@ def test_too_few_documents_keeps_running() -> None:
     assert "at least 30 each" in result.reason
 
 
-def test_significantly_cheaper_and_no_worse_rolls_out() -> None:
-    result = decision.compare(variant("control", 120), variant("candidate", 120, cost=0.001, seed=3))
+def test_significantly_cheaper_keeps_running_until_the_quality_rates_have_their_documents() -> None:
+    early = decision.compare(variant("control", 120), variant("candidate", 120, cost=0.001, seed=3))
+    assert early.decision == decision.KEEP_RUNNING, early.reason
+    assert "cannot yet rule out a 5% drop of" in early.reason
+    assert "needs-review rate" in early.reason
+
+
+def test_significantly_cheaper_and_no_worse_with_enough_documents_rolls_out() -> None:
+    result = decision.compare(variant("control", 1200), variant("candidate", 1200, cost=0.001, seed=3))
     assert result.decision == decision.ROLL_OUT, result.reason
     cost = next(t for t in result.tests if t.metric == "costUsd")
     assert cost.significant
@@ -134,8 +141,8 @@ def test_no_difference_keeps_running_until_the_sample_is_large_enough() -> None:
 
 
 def test_overall_decision_picks_the_rollout() -> None:
-    control = variant("control", 120)
-    good = decision.compare(control, variant("cheap", 120, cost=0.001, seed=1))
+    control = variant("control", 1200)
+    good = decision.compare(control, variant("cheap", 1200, cost=0.001, seed=1))
     waiting = decision.compare(control, variant("same", 40))
     assert decision.overall([waiting, good]) == {"action": "roll_out", "variant": "cheap", "reason": good.reason}
     assert decision.overall([waiting])["action"] == "keep_running"

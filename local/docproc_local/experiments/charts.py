@@ -59,8 +59,8 @@ def _cost(name: str, variants: Mapping[str, VariantData], path: Path) -> str:
             mean = sum(values) / len(values) if values else 0.0
             ci = stats.mean_ci(values) or (mean, mean)
             means.append(mean)
-            errors[0].append(mean - ci[0])
-            errors[1].append(ci[1] - mean)
+            errors[0].append(max(0.0, mean - ci[0]))  # rounding can put the mean a hair outside its interval
+            errors[1].append(max(0.0, ci[1] - mean))
         axis.bar(list(variants), means, yerr=errors, capsize=6, color=COLOURS[: len(means)])
         axis.set_ylabel(label)
         axis.set_title(f"mean {label} (95 % CI)")
@@ -78,8 +78,8 @@ def _rates(name: str, variants: Mapping[str, VariantData], path: Path) -> str:
             value = rate.value or 0.0
             interval = stats.wilson(rate.successes, rate.n) or (value, value)
             values.append(value)
-            low.append(value - interval[0])
-            high.append(interval[1] - value)
+            low.append(max(0.0, value - interval[0]))
+            high.append(max(0.0, interval[1] - value))
         positions = [i + (index - (len(variants) - 1) / 2) * width for i in range(len(RATES))]
         axis.bar(positions, values, width, yerr=[low, high], capsize=4, label=variant, color=COLOURS[index % 5])
     axis.set_xticks(range(len(RATES)), [LABELS[m] for m in RATES], rotation=10)

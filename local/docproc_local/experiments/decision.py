@@ -11,8 +11,10 @@ rates), and the p-values of one comparison are Holm-corrected together. "Signifi
    classifier, needs-review rate, field F1).
 3. **roll back** when it is significantly worse on an efficiency measure (cost per document, latency, tokens, repair
    rate) and significantly better on none: it costs more and buys nothing.
-4. **roll out** when it is significantly better on at least one measure (and, by 2, worse on no quality measure);
-   the reason names what it costs, e.g. cheaper but slower.
+4. **roll out** when it is significantly better on at least one measure (and, by 2, worse on no quality measure)
+   and every quality rate has the documents the power analysis asks for to detect a drop of ``mde`` (no significant
+   harm is only evidence of no harm with enough documents); **keep running** while they lack them. The reason names
+   what it costs, e.g. cheaper but slower.
 5. **roll back** when nothing differs significantly although each rate had the documents the power analysis asks
    for to detect a difference of ``mde`` (0.05 absolute) from the control's rate at ``alpha`` 0.05 and power 0.8:
    the change makes no difference worth having, keep the control.
@@ -175,9 +177,19 @@ def decide(
         return ROLL_BACK, f"{variant.name} is significantly worse on {_names(worse)} and better on nothing"
     if better:
         costs = f"; it is worse on {_names(worse)}" if worse else ""
+        guard = [s for s in comparison.sample_sizes if s["metric"] in QUALITY and s["requiredForMde"] is not None]
+        short = [s for s in guard if not s["enough"]]
+        if short:  # no significant harm is not yet evidence of no harm: the quality rates need their documents
+            needed = max(s["requiredForMde"] for s in short)
+            names = ", ".join(LABELS[s["metric"]] for s in short)
+            return KEEP_RUNNING, (
+                f"{variant.name} is significantly better on {_names(better)}{costs}, but {smallest} documents per "
+                f"variant cannot yet rule out a {mde:.0%} drop of {names}: about {needed} per variant can"
+            )
         return (
             ROLL_OUT,
-            f"{variant.name} is significantly better on {_names(better)}, worse on no quality measure{costs}",
+            f"{variant.name} is significantly better on {_names(better)}, worse on no quality measure with enough "
+            f"documents to detect a {mde:.0%} drop of each{costs}",
         )
     sized = [s for s in comparison.sample_sizes if s["requiredForMde"] is not None]
     if sized and all(s["enough"] for s in sized):
