@@ -300,3 +300,47 @@ def test_experiments_panel_shows_reports_and_charts(backend: Backend, tmp_path: 
     assert http.get("/experiments/demo/cost.png").data == png
     assert http.get("/experiments/demo/report.json").status_code == 404
     assert http.get("/experiments/..%2F..%2Fetc/passwd.png").status_code == 404
+
+
+def test_experiments_panel_reads_the_layout_docproc_experiment_report_writes(backend: Backend, tmp_path: Path) -> None:
+    # GIVEN a report.json as `docproc experiment report` writes it (reportVersion 1: variants, comparisons, decision)
+    from docproc_local.experiments import decision
+    from docproc_local.experiments.metrics import Rate, VariantData
+
+    def data(name: str, cost: float) -> VariantData:
+        out = VariantData(name, documents=40, completed=40)
+        out.cost_usd = [cost * (1 + (i % 5) / 50) for i in range(40)]
+        out.latency_ms = [3000.0 + 10 * i for i in range(40)]
+        out.rates = {m: Rate(30, 40) for m in ("schemaValid", "repair", "agreement", "needsReview")}
+        return out
+
+    comparison = decision.compare(data("control", 0.004), data("candidate", 0.001))
+    variants = {
+        name: {
+            "documents": 40,
+            "modelIds": [model],
+            "latencyMs": {"n": 40, "mean": 3200.0, "p50": 3195.0, "p95": 3380.0},
+            "costPerDocumentUsd": {"n": 40, "mean": cost},
+            "rates": {"agreement": {"value": 0.75, "successes": 30, "n": 40}},
+        }
+        for name, model, cost in (("control", "haiku", 0.004), ("candidate", "nova-micro", 0.001))
+    }
+    backend.experiments_root = tmp_path / "experiments"
+    folder = backend.experiments_root / "demo"
+    folder.mkdir(parents=True)
+    report = {
+        "reportVersion": 1,
+        "experiment": "demo",
+        "variants": variants,
+        "comparisons": [comparison.to_json()],
+        "decision": decision.overall([comparison]),
+    }
+    (folder / "report.json").write_text(json.dumps(report))
+
+    # WHEN the panel is opened
+    page = create_app(backend).test_client().get("/experiments").data.decode()
+
+    # THEN it shows a row per variant, the tests with their p-values, and the decision in words
+    assert "nova-micro" in page and "$0.001000" in page and "3.19 / 3.38" in page and "75.0% (30/40)" in page
+    assert "costUsd" in page and "welch" in page
+    assert "keep running" in page or "roll out" in page

@@ -28,6 +28,7 @@ class Experiment:
     rows: list[dict[str, Any]] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     decision: Any = None
+    tests: list[dict[str, Any]] = field(default_factory=list)
 
 
 def safe_name(name: str) -> bool:
@@ -56,13 +57,78 @@ def load(folder: Path) -> Experiment:
         experiment.error = "report.json is not a JSON object"
         return experiment
     experiment.report = report
-    experiment.rows = _rows(report.get("summary", report.get("variants")))
+    if isinstance(report.get("variants"), Mapping) and "summary" not in report:
+        experiment.rows = _variant_rows(report["variants"])  # `docproc experiment report`'s layout (reportVersion 1)
+        experiment.tests = _test_rows(report.get("comparisons"))
+    else:
+        experiment.rows = _rows(report.get("summary", report.get("variants")))
     experiment.columns = list(dict.fromkeys(k for row in experiment.rows for k in row))
-    experiment.decision = report.get("decision")
+    decision = report.get("decision")
+    if isinstance(decision, Mapping) and "action" in decision:
+        action = str(decision.get("action", "")).replace("_", " ")
+        variant = f" {decision['variant']}" if decision.get("variant") else ""
+        decision = f"{action}{variant}: {decision.get('reason', '')}"
+    experiment.decision = decision
     experiment.facts = {
         k: v for k, v in report.items() if isinstance(v, str | int | float | bool) and k not in ("summary", "decision")
     }
     return experiment
+
+
+def _stat(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, Mapping) else None
+
+
+def _rate(value: Any) -> str:
+    if not isinstance(value, Mapping) or value.get("value") is None:
+        return ""
+    return f"{100 * float(value['value']):.1f}% ({value.get('successes')}/{value.get('n')})"
+
+
+def _variant_rows(variants: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for name, data in variants.items():
+        if not isinstance(data, Mapping):
+            continue
+        rates = data.get("rates") if isinstance(data.get("rates"), Mapping) else {}
+        latency = data.get("latencyMs")
+        p50, p95 = _stat(latency, "p50"), _stat(latency, "p95")
+        cost = _stat(data.get("costPerDocumentUsd"), "mean")
+        rows.append(
+            {
+                "variant": name,
+                "documents": data.get("documents"),
+                "model": ", ".join(data.get("modelIds") or []),
+                "latency p50 / p95 (s)": "" if p50 is None or p95 is None else f"{p50 / 1000:.2f} / {p95 / 1000:.2f}",
+                "tokens (mean)": _stat(data.get("totalTokens"), "mean"),
+                "cost per document": "" if cost is None else f"${cost:.6f}",
+                "schema-valid": _rate(rates.get("schemaValid")),
+                "repair": _rate(rates.get("repair")),
+                "agreement": _rate(rates.get("agreement")),
+                "needs review": _rate(rates.get("needsReview")),
+            }
+        )
+    return rows
+
+
+def _test_rows(comparisons: Any) -> list[dict[str, Any]]:
+    rows = []
+    for comparison in comparisons if isinstance(comparisons, list) else []:
+        for test in comparison.get("tests", []) if isinstance(comparison, Mapping) else []:
+            if not isinstance(test, Mapping):
+                continue
+            verdict = "" if not test.get("significant") else ("better" if test.get("better") else "worse")
+            rows.append(
+                {
+                    "variant": comparison.get("variant"),
+                    "measure": test.get("metric"),
+                    "test": test.get("test"),
+                    "p": test.get("pValue"),
+                    "p adjusted": test.get("pAdjusted"),
+                    "significant": verdict,
+                }
+            )
+    return rows
 
 
 def _rows(summary: Any) -> list[dict[str, Any]]:
