@@ -44,7 +44,13 @@ class Doc:
 
 def main(args: argparse.Namespace) -> int:
     if args.chaos:
-        return run_chaos(n=args.documents or 500, samples=args.samples, seed=args.seed, timeout=args.timeout)
+        return run_chaos(
+            n=args.documents or 500,
+            samples=args.samples,
+            seed=args.seed,
+            timeout=args.timeout,
+            cache=not getattr(args, "no_cache", False),
+        )
     return run_throughput(n=args.documents or 60, samples=args.samples, timeout=args.timeout)
 
 
@@ -174,8 +180,10 @@ def _floor(stack: StackClient, docs: list[Doc], handlers: dict[str, Any]) -> dic
 # --- chaos -----------------------------------------------------------------------------------------------------
 
 
-def run_chaos(n: int, samples: Path | None, seed: int, timeout: float, out: Any = sys.stdout) -> int:
-    report = chaos_report(n=n, samples=samples, seed=seed, timeout=timeout, log=out)
+def run_chaos(
+    n: int, samples: Path | None, seed: int, timeout: float, out: Any = sys.stdout, *, cache: bool = True
+) -> int:
+    report = chaos_report(n=n, samples=samples, seed=seed, timeout=timeout, log=out, cache=cache)
     print_chaos(report, out)
     return 0 if report["lost"] == 0 and report["duplicate_terminal_writes"] == 0 else 1
 
@@ -191,6 +199,7 @@ def chaos_report(
     sagemaker_errors: float = 0.05,
     crash_rate: float = 0.02,
     broken_every: int = 50,
+    cache: bool = True,
 ) -> dict[str, Any]:
     from docproc_local.standins.server import FaultConfig
 
@@ -209,10 +218,13 @@ def chaos_report(
         "RequeueBaseDelaySeconds": "2",
         "IntakeVisibilityTimeoutSeconds": "10",
     }
+    if not cache:
+        parameters["CacheTtlDays"] = "0"
     runtime = LocalRuntime(parameters=parameters, faults=faults, duplicate_deliveries=2)
     print(
         f"docproc bench --chaos: {n} documents, every S3 event delivered twice, {throttle:.0%} Bedrock "
-        f"throttling, {sagemaker_errors:.0%} SageMaker errors, {crash_rate:.0%} Lambda crashes",
+        f"throttling, {sagemaker_errors:.0%} SageMaker errors, {crash_rate:.0%} Lambda crashes, content cache "
+        f"{'on' if cache else 'off'}",
         file=log,
         flush=True,
     )

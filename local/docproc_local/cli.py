@@ -116,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--hostile", action="store_true", help="generated hostile inputs through the local pipeline")
     bench.add_argument("--samples", type=Path, default=None, help="folder of documents to cycle through")
     bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="--chaos with the content cache off (the samples cycle, so with it most copies skip the models)",
+    )
     bench.add_argument("--timeout", type=float, default=1800)
     bench.set_defaults(func=cmd_bench)
 

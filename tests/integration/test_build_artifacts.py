@@ -103,6 +103,9 @@ def test_the_layer_holds_the_runtimes_wheels_not_the_build_machines(built: Path)
         assert header[:4] == b"\x7fELF", extension
         assert int.from_bytes(header[18:20], "little") == ELF_MACHINE_AARCH64, extension
     assert not list(layer.rglob("*x86_64*")), "a build-machine wheel slipped in"
+    # the closed requirements list, installed with --no-deps: no second AWS SDK, nothing pdfplumber only draws with
+    for left_out in ("botocore", "boto3", "PIL", "pypdfium2"):
+        assert not (layer / left_out).exists(), f"{left_out} is in the layer"
     assert not list(layer.rglob("*cpython-311*"))
 
 
