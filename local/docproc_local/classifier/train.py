@@ -21,17 +21,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from docproc_local.classifier.augment import ocr_noise
 from docproc_local.classifier.corpus import LABELS, Example
 
 
@@ -48,6 +50,9 @@ class Hyper:
     max_word_features: int = 40_000
     max_char_features: int = 60_000
     calibration_folds: int = 5
+    model: str = "svm"  # "svm" (LinearSVC) or "logreg" (LogisticRegression), both calibrated by sigmoid
+    char_analyzer: str = "char_wb"  # "char_wb" (n-grams inside word boundaries) or "char" (across them)
+    noisy_copies: int = 0  # OCR-noised copies of each training document (augment.ocr_noise)
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ def build_pipeline(hyper: Hyper, calibration_cv: Any) -> Pipeline:
             (
                 "chars",
                 TfidfVectorizer(
-                    analyzer="char_wb",
+                    analyzer=hyper.char_analyzer,
                     ngram_range=(hyper.char_min_n, hyper.char_max_n),
                     min_df=hyper.min_df,
                     max_features=hyper.max_char_features,
@@ -84,8 +89,11 @@ def build_pipeline(hyper: Hyper, calibration_cv: Any) -> Pipeline:
             ),
         ]
     )
-    svm = LinearSVC(C=hyper.c, class_weight="balanced", dual="auto", max_iter=5000, random_state=0)
-    calibrated = CalibratedClassifierCV(svm, method="sigmoid", cv=calibration_cv, ensemble=False)
+    if hyper.model == "logreg":
+        linear: Any = LogisticRegression(C=hyper.c, class_weight="balanced", max_iter=2000, random_state=0)
+    else:
+        linear = LinearSVC(C=hyper.c, class_weight="balanced", dual="auto", max_iter=5000, random_state=0)
+    calibrated = CalibratedClassifierCV(linear, method="sigmoid", cv=calibration_cv, ensemble=False)
     return Pipeline([("features", features), ("classifier", calibrated)])
 
 
@@ -103,6 +111,7 @@ def train(examples: Sequence[Example], prepare: Any, hyper: Hyper | None = None)
     """Fit the pipeline on ``examples``; ``prepare`` is ``inference.prepare_text`` (the serving code's own)."""
     hyper = hyper or Hyper()
     started = time.perf_counter()
+    examples = augmented(examples, hyper.noisy_copies)
     texts = [prepare(example.text) for example in examples]
     labels = [example.label for example in examples]
     languages = [example.language for example in examples]
@@ -123,6 +132,17 @@ def train(examples: Sequence[Example], prepare: Any, hyper: Hyper | None = None)
         "training_seconds": round(seconds, 2),
     }
     return Trained(pipeline=pipeline, metadata=metadata)
+
+
+def augmented(examples: Sequence[Example], copies: int) -> list[Example]:
+    """``examples`` plus ``copies`` OCR-noised copies of each (seeded by position: deterministic)."""
+    out = list(examples)
+    for k in range(copies):
+        out.extend(
+            replace(e, text=ocr_noise(e.text, seed=(k + 1) * 1_000_003 + n), source=f"{e.source}~ocr{k + 1}")
+            for n, e in enumerate(examples)
+        )
+    return out
 
 
 def _drop_stop_words(pipeline: Pipeline) -> None:
