@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 INFERENCE_SOURCE = CLASSIFIER_DIR / "code" / "inference.py"
 TRAIN_SOURCE = Path(__file__).with_name("train.py")
+AUGMENT_SOURCE = Path(__file__).with_name("augment.py")
 ARTIFACT_NAME = "model.tar.gz"
 
 
@@ -55,6 +56,7 @@ def source_hash() -> str:
         corpus_hash(CORPUS_DIR),
         INFERENCE_SOURCE.read_bytes(),
         TRAIN_SOURCE.read_bytes(),
+        AUGMENT_SOURCE.read_bytes(),
         sklearn.__version__,
     ):
         digest.update(part.encode() if isinstance(part, str) else part)

@@ -28,6 +28,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     evaluate.add_argument("--min-macro-f1", type=float, help="exit 1 when macro-F1 is below this")
     evaluate.set_defaults(func=cmd_evaluate)
 
+    cv = commands.add_parser("cv", help="cross-validation on the corpus (how training settings are chosen)")
+    cv.add_argument(
+        "--protocol",
+        action="append",
+        choices=("clean", "shifted", "language-out"),
+        help="clean, shifted, language-out (default: all three)",
+    )
+    cv.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a training setting (train.Hyper), e.g. --set c=1.0 --set model=logreg",
+    )
+    cv.add_argument("--folds", type=int, default=5)
+    cv.add_argument("--json", action="store_true")
+    cv.set_defaults(func=cmd_cv)
+
     bench = commands.add_parser("bench", help="artifact size, load time, predict latency, training time")
     bench.add_argument("--artifact", type=Path)
     bench.add_argument("--requests", type=int, default=60, help="requests per text size (default 60)")
@@ -64,6 +82,35 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.min_macro_f1 is not None and result["macro_f1"] < args.min_macro_f1:
         print(f"macro-F1 {result['macro_f1']:.3f} is below {args.min_macro_f1}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_cv(args: argparse.Namespace) -> int:
+    from dataclasses import fields, replace
+
+    from docproc_local.classifier import cv
+    from docproc_local.classifier.artifact import INFERENCE_SOURCE, load_inference
+    from docproc_local.classifier.corpus import load_corpus
+    from docproc_local.classifier.train import Hyper
+
+    types = {f.name: f.type for f in fields(Hyper)}
+    overrides: dict[str, object] = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if name not in types:
+            print(f"--set {item}: unknown setting; the settings are {', '.join(types)}", file=sys.stderr)
+            return 2
+        overrides[name] = {"int": int, "float": float}.get(str(types[name]), str)(value)
+    hyper = replace(Hyper(), **overrides)
+    examples = load_corpus()
+    print(f"cross-validating on {len(examples)} corpus documents with {hyper}", file=sys.stderr, flush=True)
+    prepare = load_inference(INFERENCE_SOURCE.parent).prepare_text
+    result = cv.run(examples, prepare, hyper, args.protocol or cv.PROTOCOLS, n_folds=args.folds)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for protocol, figures in result.items():
+            print(f"{protocol}: {cv.format_line(figures)}")
     return 0
 
 
