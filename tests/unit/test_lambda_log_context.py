@@ -113,3 +113,17 @@ def test_keys_appended_in_one_invocation_do_not_leak_into_the_next(runtime: Lamb
     lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
     assert [line["function_name"] for line in lines] == ["docproc-first"] * 2 + ["docproc-second"] * 2
     assert [line.get("correlation_id") for line in lines[2:]] == [None, None]
+
+
+def test_loggers_set_up_while_installed_keep_working_once_it_is_undone(tmp_path: Path) -> None:
+    from aws_lambda_powertools import Logger
+
+    patches = Patches()
+    LambdaRuntime(tmp_path / "code").install(patches)
+    logger = Logger(service="docproc-log-context-undo")  # its formatter is created under the descriptor
+    patches.undo()
+    stream = io.StringIO()
+    logging.getLogger("docproc-log-context-undo").handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    logger.append_keys(step="after")
+    logger.warning("still logs")
+    assert json.loads(stream.getvalue())["step"] == "after"

@@ -27,7 +27,6 @@ T = TypeVar("T")
 _INVOCATION: contextvars.ContextVar[dict[int, dict[str, Any]] | None] = contextvars.ContextVar(
     "docproc_local_log_format", default=None
 )
-_BASE = "_docproc_local_base_log_format"
 
 
 class PerInvocationLogFormat:
@@ -36,8 +35,7 @@ class PerInvocationLogFormat:
     def __get__(self, formatter: Any, owner: type | None = None) -> Any:
         if formatter is None:
             return self
-        state = vars(formatter)
-        base = state[_BASE] if _BASE in state else state.get("log_format")
+        base = vars(formatter).get("log_format")  # the instance's own attribute, shadowed while installed
         store = _INVOCATION.get()
         if store is None or base is None:
             if base is None:
@@ -51,7 +49,7 @@ class PerInvocationLogFormat:
     def __set__(self, formatter: Any, value: dict[str, Any]) -> None:
         store = _INVOCATION.get()
         if store is None:
-            vars(formatter)[_BASE] = value
+            vars(formatter)["log_format"] = value  # where it stays visible once the descriptor is removed
         else:
             store[id(formatter)] = value
 
