@@ -193,6 +193,9 @@ class LambdaRuntime:
         request_id = str(uuid.uuid4())
         counts = Counter(invocations=1)
         elapsed = 0.0
+        # decided when the invocation starts, applied after the handler ran (a crash after its side effects): a
+        # caller that turns crashes off while a handler runs does not un-crash the invocation already under way
+        crash = self._crashes(name, function.function_name)
         try:
             handler = self.load_handler(function)
         except HandlerLoadError as exc:
@@ -215,7 +218,7 @@ class LambdaRuntime:
                 message = f"RequestId: {request_id} Error: Task timed out after {float(function.timeout):.2f} seconds"
                 payload, errored = json.dumps(error_payload("Sandbox.Timedout", message)), True
                 counts["timeouts"] += 1
-        if self._crashes(name, function.function_name):
+        if crash:
             message = f"RequestId: {request_id} Error: Runtime exited (injected crash)"
             payload, errored = json.dumps(error_payload("Runtime.ExitError", message)), True
             counts["crashes"] += 1
