@@ -56,7 +56,7 @@ def records_from_jsonl(path: Path) -> list[dict[str, Any]]:
             entry = json.loads(line)
         except ValueError as exc:
             raise ValueError(f"{path}:{number}: not a JSON line ({exc})") from None
-        record = entry.get("result") or entry.get("record")
+        record = entry.get("result") or entry.get("record") if isinstance(entry, dict) else None
         if isinstance(record, dict):
             out.append(record)
     return out

@@ -3,7 +3,6 @@ Lines file of ``docproc run --jsonl``, a running ``docproc local up``, or a depl
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,9 @@ def folder(name: str) -> Path:
 
 def from_jsonl(path: Path) -> list[dict[str, Any]]:
     """The full result JSON of each line (it has every part), else the table record."""
-    out = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError as exc:
-            raise ValueError(f"{path}:{number}: not a JSON line ({exc})") from None
-        record = entry.get("result") or entry.get("record") if isinstance(entry, dict) else None
-        if isinstance(record, dict):
-            out.append(record)
-    return out
+    from docproc_local.cost_cli import records_from_jsonl
+
+    return records_from_jsonl(path)
 
 
 def from_stack(client: Any, name: str) -> list[dict[str, Any]]:

@@ -122,25 +122,9 @@ def find_tables(data: bytes, hints: dict[int, Hint]) -> Found:
     from pdfminer.psparser import PSException
     from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
-    failures = (
-        PDFException,
-        PSException,
-        MalformedPDFException,
-        PdfminerException,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        AssertionError,
-        RecursionError,
-        NotImplementedError,
-        ZeroDivisionError,
-        OverflowError,
-        UnicodeError,
-        struct.error,
-        zlib.error,
-    )
+    from docproc.formats.pdf import _PDF_FAILURES  # what PDF parsers leak on hostile input (pypdf's list)
+
+    failures = (PDFException, PSException, MalformedPDFException, PdfminerException, *_PDF_FAILURES)
     try:
         pdf = pdfplumber.PDF(io.BytesIO(data))
     except failures as exc:
