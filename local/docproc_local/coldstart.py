@@ -1,22 +1,24 @@
 """``docproc bench --cold-start``: each function's init (the import of its handler module as built), in fresh processes.
 
-The layer is built for the *host* interpreter into a temporary folder as the deployed layer is laid out (``python/``
-holding ``pip install --no-deps -r src/requirements.txt`` and the ``docproc`` package, no ``.pyc`` files): the
-deployed build targets arm64 wheels that cannot be imported here. The Lambda runtime's own boto3 is stood in by a
-second folder that comes *after* the layer on ``sys.path``, as ``/var/runtime`` comes after ``/opt/python`` in
-Lambda, so a botocore bundled in the layer is the one imported (and reported).
+The layer and the functions are built by ``packaging/Makefile``, the recipe ``sam build`` runs, into a temporary
+folder: the same pinned wheels (for CPython 3.13 and *this* machine's architecture, since the deployed arm64 wheels
+cannot be imported here) and the same bytecode, compiled by CPython 3.13 (``packaging/fetch-python3.13`` finds one or
+fetches Debian's). The Lambda runtime's own boto3 is stood in by a folder that comes *after* the layer on
+``sys.path``, as ``/var/runtime`` comes after ``/opt/python`` in Lambda, so a botocore bundled in the layer is the one
+imported (and reported).
 
-Each sample is a new interpreter (``-I -S``: only the standard library, the function folder, the layer and the
-runtime folder on ``sys.path``; ``-B``: no bytecode is written, like Lambda's read-only ``/opt``) with the
+Each sample is a new CPython 3.13 interpreter (``-I -S``: only the standard library, the function folder, the layer
+and the runtime folder on ``sys.path``; ``-B``: no bytecode is written, like Lambda's read-only ``/opt``) with the
 environment a Lambda function sees (``AWS_LAMBDA_FUNCTION_NAME`` makes the Powertools Tracer patch as it does in
-Lambda). It times ``import app`` and lists the heavy modules that import pulled in. The "with .pyc" column is the
-same import once the layer is byte-compiled (what a build that precompiles would give). Numbers, not pass/fail.
+Lambda). It times ``import app`` and lists the heavy modules that import pulled in. The "no .pyc" column is the same
+import from a copy without bytecode (what a build without CPython 3.13 ships). Numbers, not pass/fail.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -29,6 +31,7 @@ from pathlib import Path
 from docproc_local.runtime import REPO
 
 FUNCTIONS_DIR = REPO / "functions"
+PACKAGING = REPO / "packaging"
 SRC = REPO / "src"
 GOAL_MS = 400
 
@@ -72,27 +75,86 @@ class Row:
     median_ms: float
     p95_ms: float
     cpu_median_ms: float
-    pyc_median_ms: float
+    no_pyc_median_ms: float
     heavy: tuple[str, ...]
     botocore_from: str
 
 
-def build_layer(target: Path, src: Path = SRC, *, no_deps: bool = True) -> Path:
-    """``target/python``: the pinned layer requirements and the ``docproc`` package for this interpreter.
+def find_python313() -> str:
+    """A CPython 3.13 built as the Lambda runtime's is, with optimisations (PGO and LTO): Debian's, fetched by
+    ``packaging/fetch-python3.13``. pyenv builds without ``--enable-optimizations`` and as a shared library, and its
+    imports are about 30 % slower; it is used (with a warning) only when Debian's cannot be fetched."""
+    errors = []
+    for fetch in ("1", ""):
+        result = subprocess.run(
+            [str(PACKAGING / "fetch-python3.13")],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=900,
+            env={**os.environ, "DOCPROC_FETCH_PYTHON313": fetch},
+        )
+        if result.returncode == 0:
+            python = result.stdout.strip().splitlines()[-1]
+            if not fetch:
+                print(f"warning: Debian's CPython 3.13 could not be fetched; timing {python}", file=sys.stderr)
+            return python
+        errors.append(result.stderr.strip()[-1500:])
+    raise RuntimeError("no CPython 3.13 for the cold-start bench:\n" + "\n".join(errors))
 
-    ``no_deps=False`` resolves the requirements' dependencies as SAM's Python builder does (older revisions whose
-    ``requirements.txt`` was not a closed list)."""
-    python = target / "python"
-    flags = ["--no-deps"] if no_deps else []
-    _pip("install", "--quiet", "--no-compile", *flags, "--target", str(python), "-r", str(src / "requirements.txt"))
-    shutil.copytree(src / "docproc", python / "docproc", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    return python
+
+def _make(target: str, cwd: Path, artifacts: Path, python313: str) -> None:
+    """One ``packaging/Makefile`` target, as ``sam build`` runs it, for this machine's architecture."""
+    artifacts.mkdir(parents=True, exist_ok=True)
+    command = [
+        "make",
+        "--no-print-directory",
+        "-f",
+        str(PACKAGING / "Makefile"),
+        target,
+        f"ARTIFACTS_DIR={artifacts}",
+        f"LAMBDA_ARCH={platform.machine()}",
+        f"PYTHON={sys.executable}",
+        f"BYTECODE_PYTHON={python313}",
+    ]
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{target} failed:\n{(result.stdout + result.stderr).strip()[-3000:]}")
 
 
-def build_runtime(target: Path) -> Path:
-    """A stand-in for the Lambda runtime's ``/var/runtime``: boto3 and botocore (with bytecode, as AWS ships them)."""
+def build_layer(target: Path, python313: str, src: Path = SRC) -> Path:
+    """``target/python``: the layer exactly as ``make build-DomainLayer`` lays it out (bytecode included)."""
+    _make("build-DomainLayer", src, target, python313)
+    return target / "python"
+
+
+def build_function(name: str, target: Path, python313: str, functions_dir: Path = FUNCTIONS_DIR) -> Path:
+    """``target``: a function's artifact as built (``app.py`` and its bytecode)."""
+    _make(f"build-{name.capitalize()}Function", functions_dir / name, target, python313)
+    return target
+
+
+def without_bytecode(built: Path, target: Path) -> Path:
+    """A copy of a built folder with every ``__pycache__`` removed."""
+    shutil.copytree(built, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def build_runtime(target: Path, python313: str) -> Path:
+    """A stand-in for the Lambda runtime's ``/var/runtime``: boto3 and botocore, byte-compiled as AWS ships them."""
     versions = [f"{name}=={metadata.version(name)}" for name in ("boto3", "botocore")]
-    _pip("install", "--quiet", "--target", str(target), *versions)
+    _pip(
+        "install",
+        "--quiet",
+        "--no-compile",
+        "--only-binary=:all:",
+        "--python-version",
+        "3.13",
+        "--target",
+        str(target),
+        *versions,
+    )
+    subprocess.run([python313, "-m", "compileall", "-q", str(target)], check=True, capture_output=True)
     return target
 
 
@@ -128,7 +190,7 @@ def lambda_environment(function: str, task_root: Path) -> dict[str, str]:
     }
 
 
-def probe(function_dir: Path, paths: list[Path], python: str = sys.executable) -> dict[str, object]:
+def probe(function_dir: Path, paths: list[Path], python: str, name: str) -> dict[str, object]:
     """One fresh interpreter importing ``app`` from ``function_dir``: its init time and what it imported."""
     path_arg = os.pathsep.join(str(p) for p in [function_dir, *paths])
     result = subprocess.run(
@@ -136,12 +198,12 @@ def probe(function_dir: Path, paths: list[Path], python: str = sys.executable) -
         capture_output=True,
         text=True,
         check=False,
-        env=lambda_environment(function_dir.name, function_dir),
+        env=lambda_environment(name, function_dir),
         cwd=function_dir,
         timeout=120,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"{function_dir.name}: import failed:\n{result.stderr.strip()[-2000:]}")
+        raise RuntimeError(f"{name}: import failed:\n{result.stderr.strip()[-2000:]}")
     data: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
     return data
 
@@ -151,17 +213,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def measure(
-    layer: Path, runtime: Path, runs: int, functions: list[str], functions_dir: Path = FUNCTIONS_DIR
-) -> list[Row]:
-    compiled = layer.parent / "python-pyc"
-    shutil.copytree(layer, compiled)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(compiled)], check=False)
+def measure(root: Path, runs: int, functions: list[str], python313: str) -> tuple[list[Row], Path]:
+    layer = build_layer(root / "layer", python313)
+    bare_layer = without_bytecode(layer, root / "layer-no-pyc" / "python")
+    runtime = build_runtime(root / "runtime", python313)
     rows = []
     for name in functions:
-        function_dir = functions_dir / name
-        samples = [probe(function_dir, [layer, runtime]) for _ in range(runs)]
-        pyc = [probe(function_dir, [compiled, runtime]) for _ in range(max(3, runs // 2))]
+        built = build_function(name, root / "functions" / name, python313)
+        bare = without_bytecode(built, root / "functions-no-pyc" / name)
+        samples = [probe(built, [layer, runtime], python313, name) for _ in range(runs)]
+        no_pyc = [probe(bare, [bare_layer, runtime], python313, name) for _ in range(max(3, runs // 2))]
         times = [float(s["ms"]) for s in samples]  # type: ignore[arg-type]
         origin = samples[0]["origin"]
         botocore_file = str(origin.get("botocore") or "") if isinstance(origin, dict) else ""
@@ -172,13 +233,13 @@ def measure(
                 median_ms=statistics.median(times),
                 p95_ms=percentile(times, 0.95),
                 cpu_median_ms=statistics.median(float(s["cpu_ms"]) for s in samples),  # type: ignore[arg-type]
-                pyc_median_ms=statistics.median(float(s["ms"]) for s in pyc),  # type: ignore[arg-type]
+                no_pyc_median_ms=statistics.median(float(s["ms"]) for s in no_pyc),  # type: ignore[arg-type]
                 heavy=tuple(samples[0]["heavy"]),  # type: ignore[arg-type]
                 botocore_from=where,
             )
         )
         print(f"  {name}: {rows[-1].median_ms:.0f} ms", file=sys.stderr, flush=True)
-    return rows
+    return rows, layer
 
 
 def layer_report(layer: Path) -> tuple[int, list[str]]:
@@ -190,7 +251,7 @@ def layer_report(layer: Path) -> tuple[int, list[str]]:
 
 def print_table(rows: list[Row], runs: int) -> None:
     header = (
-        f"{'FUNCTION':<10} {'INIT MEDIAN':>11} {'P95':>7} {'CPU':>7} {'WITH .PYC':>9}  {'BOTOCORE':<8}  "
+        f"{'FUNCTION':<10} {'INIT MEDIAN':>11} {'P95':>7} {'CPU':>7} {'NO .PYC':>9}  {'BOTOCORE':<8}  "
         "HEAVY MODULES AT INIT"
     )
     print(header)
@@ -198,24 +259,34 @@ def print_table(rows: list[Row], runs: int) -> None:
         mark = "" if row.median_ms <= GOAL_MS else "  (over goal)"
         print(
             f"{row.function:<10} {row.median_ms:>8.0f} ms {row.p95_ms:>4.0f} ms {row.cpu_median_ms:>4.0f} ms "
-            f"{row.pyc_median_ms:>6.0f} ms  "
+            f"{row.no_pyc_median_ms:>6.0f} ms  "
             f"{row.botocore_from:<8}  {', '.join(row.heavy) or '-'}{mark}"
         )
     print(
         f"{runs} fresh processes per function: wall-clock median and p95, CPU median (steadier on a busy machine); "
-        f"'with .pyc': median once the layer is byte-compiled; goal {GOAL_MS} ms"
+        f"'no .pyc': median of the same build without bytecode; goal {GOAL_MS} ms"
     )
 
 
 def run(runs: int = 10, functions: list[str] | None = None, keep: Path | None = None) -> int:
     names = functions or sorted(p.name for p in FUNCTIONS_DIR.iterdir() if (p / "app.py").is_file())
+    python313 = find_python313()
+    version = subprocess.run(
+        [python313, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     with tempfile.TemporaryDirectory(prefix="docproc-coldstart-") as tmp:
         root = keep or Path(tmp)
-        print(f"building the layer for {sys.version.split()[0]} into {root} ...", file=sys.stderr, flush=True)
-        layer = build_layer(root / "layer")
-        runtime = build_runtime(root / "runtime")
-        rows = measure(layer, runtime, runs, names)
+        print(
+            f"building the layer and functions (packaging/Makefile, {platform.machine()}, bytecode of CPython "
+            f"{version}) into {root} ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        rows, layer = measure(root, runs, names, python313)
         size, sdk = layer_report(layer)
     print_table(rows, runs)
-    print(f"layer: {size / 1e6:.1f} MB unzipped; AWS SDK copies in the layer: {', '.join(sdk) or 'none'}")
+    print(
+        f"CPython {version}; layer: {size / 1e6:.1f} MB unzipped; "
+        f"AWS SDK copies in the layer: {', '.join(sdk) or 'none'}"
+    )
     return 0

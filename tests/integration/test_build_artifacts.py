@@ -109,6 +109,29 @@ def test_the_layer_holds_the_runtimes_wheels_not_the_build_machines(built: Path)
     assert not list(layer.rglob("*cpython-311*"))
 
 
+# CPython 3.13's bytecode: magic number 3571 (importlib.util.MAGIC_NUMBER of any 3.13.x), then the flags word
+PYC_MAGIC_313 = (3571).to_bytes(2, "little") + b"\r\n"
+PYC_UNCHECKED_HASH = 0b01  # hash-based, source not checked: the layer never changes once built
+
+
+def test_every_module_ships_bytecode_of_the_runtimes_python(built: Path) -> None:
+    """/opt and /var/task are read-only in Lambda: without 3.13 bytecode, every cold start compiles every import."""
+    sources = [*(built / "DomainLayer" / "python").rglob("*.py"), *(built / name / "app.py" for name in FUNCTIONS)]
+    assert len(sources) > 500
+    missing, wrong = [], []
+    for source in sources:
+        pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        if not pyc.is_file():
+            missing.append(str(source.relative_to(built)))
+            continue
+        header = pyc.read_bytes()[:8]
+        if header[:4] != PYC_MAGIC_313 or int.from_bytes(header[4:8], "little") != PYC_UNCHECKED_HASH:
+            wrong.append(str(pyc.relative_to(built)))
+    assert missing == []
+    assert wrong == []
+    assert not list(built.rglob("*.cpython-311.pyc"))
+
+
 def test_the_layer_size_is_printed(built: Path) -> None:
     layer = built / "DomainLayer"
     size = sum(p.stat().st_size for p in layer.rglob("*") if p.is_file())
