@@ -124,7 +124,13 @@ def find_tables(data: bytes, hints: dict[int, Hint]) -> Found:
 
     from docproc.formats.pdf import _PDF_FAILURES  # what PDF parsers leak on hostile input (pypdf's list)
 
-    failures = (PDFException, PSException, MalformedPDFException, PdfminerException, *_PDF_FAILURES)
+    failures: tuple[type[BaseException], ...] = (
+        PDFException,
+        PSException,
+        MalformedPDFException,
+        PdfminerException,
+        *_PDF_FAILURES,
+    )
     try:
         pdf = pdfplumber.PDF(io.BytesIO(data))
     except failures as exc:
