@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from docproc.models import Extraction
 from docproc_local.standins import FaultConfig, StandinServer, extract_insights
-from docproc_local.standins.extractor import detect_language
+from docproc_local.standins.insights.language import detect_language
 
 from helpers import served_classifier
 

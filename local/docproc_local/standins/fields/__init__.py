@@ -18,11 +18,13 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from docproc_local.standins.extractor import _parse_json, detect_language, extract_insights
+from docproc_local.standins.extractor import extract_insights
 from docproc_local.standins.fields import classify, clinical, contract, correspondence, finance, generic, invoice
 from docproc_local.standins.fields import resume as resume_fields
 from docproc_local.standins.fields.context import Context, Filled, json_values
 from docproc_local.standins.fields.source import Hit, Source
+from docproc_local.standins.insights.language import detect_language
+from docproc_local.standins.insights.text import _parse_json
 from docproc_local.standins.schema_tools import conform, validator_for
 
 if TYPE_CHECKING:

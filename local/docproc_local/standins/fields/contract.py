@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
-from docproc_local.standins.extractor import _clean_name
 from docproc_local.standins.fields import values
 from docproc_local.standins.fields.context import Context, Filled
 from docproc_local.standins.fields.source import Hit, Source, clean
+from docproc_local.standins.insights.parties import _clean_name
 
 FIELDS = frozenset(
     [

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
-from docproc_local.standins.extractor import _DEAR_RE, _SIGNOFF_RE, _is_date_line
 from docproc_local.standins.fields import values
 from docproc_local.standins.fields.context import Context, Filled
 from docproc_local.standins.fields.source import Hit, Source, clean
+from docproc_local.standins.insights.dates import _is_date_line
+from docproc_local.standins.insights.parties import _DEAR_RE, _SIGNOFF_RE
 
 LETTER_FIELDS = frozenset(["sender", "recipients", "date", "subject", "purpose"])
 REPORT_FIELDS = frozenset(["report_title", "authors", "organisation", "publication_date", "report_number", "topics"])

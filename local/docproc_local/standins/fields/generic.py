@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from docproc_local.standins.extractor import _ORG_SUFFIX_RE, _clean_name, _name_before
 from docproc_local.standins.fields import values
 from docproc_local.standins.fields.context import Context, Filled
 from docproc_local.standins.fields.source import Hit, Source, clean
+from docproc_local.standins.insights.parties import _ORG_SUFFIX_RE, _clean_name, _name_before
 
 FORM_FIELDS = frozenset(["form_title", "form_number", "issuing_authority", "form_year", "person_name", "filled_fields"])
 OTHER_FIELDS = frozenset(["dates", "organisations", "people"])

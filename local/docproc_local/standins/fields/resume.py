@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
-from docproc_local.standins.extractor import _EMAIL_RE, _MONTHS, _PHONE_LABELLED_RE, _PHONE_RE, _phone
 from docproc_local.standins.fields import values
 from docproc_local.standins.fields.context import Context, Filled
 from docproc_local.standins.fields.source import Hit, Line, Source, clean
+from docproc_local.standins.insights.dates import _MONTHS
+from docproc_local.standins.insights.identifiers import _EMAIL_RE, _PHONE_LABELLED_RE, _PHONE_RE, _phone
 
 FIELDS = frozenset(["name", "email", "phone", "location", "headline", "skills", "employers", "education"])
 

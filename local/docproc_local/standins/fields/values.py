@@ -13,15 +13,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from docproc_local.standins.extractor import (
-    _CURRENCY_CODES,
-    _DATE_PATTERNS,
-    _PREFIX_SYMBOLS,
-    _SUFFIX_WORDS,
-    _date_value,
-    _parse_number,
-)
 from docproc_local.standins.fields.source import Hit, Line, Source, clean
+from docproc_local.standins.insights.amounts import _CURRENCY_CODES, _PREFIX_SYMBOLS, _SUFFIX_WORDS, _parse_number
+from docproc_local.standins.insights.dates import _DATE_PATTERNS, _date_value
 
 LABEL_CHARS = 60  # how far before a value its label may start, on the same line
 WINDOW = 250  # how far after a label its value may be, on the same line
