@@ -135,3 +135,53 @@ def test_a_logger_made_while_installed_still_logs_once_the_patch_is_undone() -> 
     line = json.loads(stream.getvalue().splitlines()[-1])
     assert line["message"] == "after"
     assert line["stage"] == "installed"
+
+
+METRICS_HANDLER = """
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+metrics = Metrics(namespace="docproc-metrics-context-test", service="docproc")
+
+
+@metrics.log_metrics
+def handler(event, context):
+    metrics.add_dimension(name="domain", value=event["domain"])
+    event["added"].wait(timeout=10)  # every invocation has added its dimension
+    metrics.add_metric(name="DocumentsCompleted", unit=MetricUnit.Count, value=1)
+    event["measured"].wait(timeout=10)  # every invocation has added its metric before any flushes
+    return {"ok": True}
+"""
+
+
+def test_concurrent_invocations_emit_their_own_metrics_and_dimensions(
+    runtime: LambdaRuntime, capsys: pytest.CaptureFixture[str], recwarn: pytest.WarningsRecorder
+) -> None:
+    # GIVEN one function whose handler adds a dimension and a metric (as merge does), loaded once
+    function = _function("docproc-metrics")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", METRICS_HANDLER)
+    function.code_bytes, function.code_sha_256 = buffer.getvalue(), "docproc-metrics-emf"
+    runtime.load_handler(function)
+    domains = ["legal", "medical", "financial", "hr"]
+    added, measured = threading.Barrier(len(domains)), threading.Barrier(len(domains))
+    results: list[Any] = []
+
+    def invoke(domain: str) -> None:
+        results.append(runtime.invoke(function, {"domain": domain, "added": added, "measured": measured}))
+
+    # WHEN four invocations run at once, each adding its dimension and metric before any flushes
+    threads = [threading.Thread(target=invoke, args=(d,)) for d in domains]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all(not thread.is_alive() for thread in threads), "an invocation hung"
+    assert all(errored is False for _, errored, _ in results), results
+
+    # THEN each flushed one EMF blob of its own: its domain, one document, no dimension clash
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert sorted(blob["domain"] for blob in blobs) == sorted(domains)
+    assert [blob["DocumentsCompleted"] for blob in blobs] == [[1.0]] * len(domains)
+    assert not [w for w in recwarn if "already been added" in str(w.message)]
