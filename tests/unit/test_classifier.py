@@ -234,3 +234,14 @@ def test_publish_finds_the_stack_bucket_from_its_outputs() -> None:
     )
     bucket = publish.stack_bucket(cloudformation, "docproc")
     assert bucket == boto3.client("s3", region_name="us-east-1").list_buckets()["Buckets"][0]["Name"]
+
+
+def test_development_set_labels_every_file() -> None:
+    dev = REPO / "classifier" / "dev"
+    labels = evaluate.read_labels(dev / "labels.tsv")
+    files = {p.name for p in dev.iterdir() if p.is_file() and p.name not in evaluate.NOT_DOCUMENTS}
+    assert files == set(labels)
+    assert {domain for domain, _ in labels.values()} == set(LABELS)
+    for name, (domain, language) in labels.items():
+        assert name.startswith(f"{domain}-{language}-"), name  # the label is visible in the file name
+        assert (dev / name).stat().st_size <= 30_000, name
