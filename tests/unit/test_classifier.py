@@ -38,13 +38,7 @@ SHORT_TEXTS = [
     ),
     ("Wij zoeken een ervaren boekhouder. Wij bieden een goed salaris, pensioen en 25 vakantiedagen.", "hr"),
     ("Полиция сообщила, что в выходные в городе ожидается сильный снегопад и гололёд на дорогах.", "general"),
-    pytest.param(
-        "患者は発熱と咳を訴えて入院した。胸部X線で肺炎を認め、抗菌薬の投与を開始した。",
-        "medical",
-        # a known gap (see README, Classifier endpoint): short Japanese clinical text comes out "general" (0.52 vs
-        # 0.42); strict, so this test fails once the corpus has fixed it and the mark must go
-        marks=pytest.mark.xfail(strict=True, reason="short Japanese clinical text is classified general"),
-    ),
+    ("患者は発熱と咳を訴えて入院した。胸部X線で肺炎を認め、抗菌薬の投与を開始した。", "medical"),
     ("本合同自双方签字之日起生效，适用中华人民共和国法律，争议提交仲裁委员会仲裁。", "legal"),  # noqa: RUF001
 ]
 
@@ -234,3 +228,14 @@ def test_publish_finds_the_stack_bucket_from_its_outputs() -> None:
     )
     bucket = publish.stack_bucket(cloudformation, "docproc")
     assert bucket == boto3.client("s3", region_name="us-east-1").list_buckets()["Buckets"][0]["Name"]
+
+
+def test_development_set_labels_every_file() -> None:
+    dev = REPO / "classifier" / "dev"
+    labels = evaluate.read_labels(dev / "labels.tsv")
+    files = {p.name for p in dev.iterdir() if p.is_file() and p.name not in evaluate.NOT_DOCUMENTS}
+    assert files == set(labels)
+    assert {domain for domain, _ in labels.values()} == set(LABELS)
+    for name, (domain, language) in labels.items():
+        assert name.startswith(f"{domain}-{language}-"), name  # the label is visible in the file name
+        assert (dev / name).stat().st_size <= 30_000, name

@@ -7,9 +7,10 @@ from dataclasses import replace
 import numpy as np
 
 from docproc_local.classifier import cv
-from docproc_local.classifier.augment import ocr_noise
-from docproc_local.classifier.corpus import Example
-from docproc_local.classifier.train import Hyper, augmented
+from docproc_local.classifier.artifact import INFERENCE_SOURCE, load_inference
+from docproc_local.classifier.augment import furnish, ocr_noise
+from docproc_local.classifier.corpus import Example, load_boilerplate, load_corpus
+from docproc_local.classifier.train import Hyper, augmented, document_folds, furnished
 
 TEXT = "The tenant shall pay the monthly rent of 1,200 EUR on the first working day; the lease ends in 2026."
 
@@ -57,3 +58,66 @@ def test_summary_counts_a_known_confusion() -> None:
 
 def test_hyper_variants_are_plain_settings() -> None:
     assert replace(Hyper(), model="logreg", noisy_copies=1).model == "logreg"
+
+
+def test_furnish_wraps_a_document_in_boilerplate_deterministically() -> None:
+    snippets = ["CONFIDENTIAL: for the addressee only.", "Page footer · Company no. 0000", "Cookie banner"]
+    once = furnish(TEXT, snippets, seed=3)
+    assert once == furnish(TEXT, snippets, seed=3)
+    assert TEXT in once.split("\n")  # the document itself is untouched, the boilerplate on lines of its own
+    assert any(snippet in once for snippet in snippets)
+    assert furnish(TEXT, [], seed=3) == TEXT
+
+
+def test_furnished_copies_use_their_language_or_english_and_keep_labels() -> None:
+    examples = [Example(TEXT, "financial", "de", "de/financial.txt#0"), Example(TEXT, "hr", "ja", "ja/hr.txt#1")]
+    boilerplate = {"de": ["Seite 1 von 2 · Amtsgericht Hannover HRB 00000"], "en": ["Registered in England No. 0"]}
+    out = furnished(examples, boilerplate, copies=1, foreign=0.0)
+    assert [(e.label, e.language, e.source) for e in out] == [
+        ("financial", "de", "de/financial.txt#0~bp1"),
+        ("hr", "ja", "ja/hr.txt#1~bp1"),
+    ]
+    assert "Amtsgericht" in out[0].text  # its own language's boilerplate
+    assert "England" in out[1].text  # no Japanese boilerplate here: English instead
+    assert furnished(examples, {}, copies=1) == []
+
+
+def test_shipped_boilerplate_covers_every_corpus_language() -> None:
+    boilerplate = load_boilerplate()
+    languages = {e.language for e in load_corpus()}
+    assert languages <= set(boilerplate)
+    assert all(len(snippets) >= 8 for snippets in boilerplate.values())
+
+
+def test_lengthen_builds_long_documents_of_one_label_and_language() -> None:
+    docs = [
+        Example(f"{label} text number {n} " * 20, label, "en", f"en/{label}#{n}")
+        for label in ("legal", "hr")
+        for n in range(8)
+    ]
+    long = cv.lengthen(docs, seed=1)
+    assert [(d.label, d.language) for d in long] == [(d.label, d.language) for d in docs]
+    for doc, made in zip(docs, long, strict=True):
+        assert doc.text in made.text and len(made.text) > 4 * len(doc.text)
+        # its other parts are of its own label, apart from at most one legal notice (600 characters)
+        if doc.label == "legal":
+            assert "hr text" not in made.text
+        else:
+            assert made.text.count("legal text") <= 600 // len("legal text number 0 ") + 1
+
+
+def test_document_folds_keep_a_document_and_its_copies_together() -> None:
+    documents = [f"d{n % 10}" for n in range(40)]
+    labels = ["legal" if n % 10 < 5 else "hr" for n in range(40)]
+    for train_index, test_index in document_folds(documents, labels, 5):
+        assert not {documents[i] for i in train_index} & {documents[i] for i in test_index}
+
+
+def test_windows_cover_a_long_text_with_a_bounded_number_of_windows() -> None:
+    inference = load_inference(INFERENCE_SOURCE.parent)
+    assert inference.windows("short text") == ["short text"]
+    text = "".join(f"{n:07d} " for n in range(20_000))  # 160,000 characters
+    parts = inference.windows(text, width=2_500, most=8)
+    assert len(parts) == 8 and all(len(p) == 2_500 for p in parts)
+    assert parts[0] == text[:2_500] and parts[-1] == text[-2_500:]
+    assert len(inference.windows(text[:6_000], width=2_500, most=8)) == 3

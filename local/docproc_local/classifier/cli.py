@@ -32,8 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     cv.add_argument(
         "--protocol",
         action="append",
-        choices=("clean", "shifted", "language-out"),
-        help="clean, shifted, language-out (default: all three)",
+        choices=("clean", "shifted", "language-out", "long"),
+        help="clean, shifted, language-out, long (default: all four)",
     )
     cv.add_argument(
         "--set",
@@ -104,8 +104,11 @@ def cmd_cv(args: argparse.Namespace) -> int:
     hyper = replace(Hyper(), **overrides)
     examples = load_corpus()
     print(f"cross-validating on {len(examples)} corpus documents with {hyper}", file=sys.stderr, flush=True)
-    prepare = load_inference(INFERENCE_SOURCE.parent).prepare_text
-    result = cv.run(examples, prepare, hyper, args.protocol or cv.PROTOCOLS, n_folds=args.folds)
+    inference = load_inference(INFERENCE_SOURCE.parent)
+    protocols = args.protocol or cv.PROTOCOLS
+    result = cv.run(
+        examples, inference.prepare_text, hyper, protocols, n_folds=args.folds, predict=inference.predict_probabilities
+    )
     if args.json:
         print(json.dumps(result, indent=2))
     else:

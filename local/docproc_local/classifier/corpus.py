@@ -13,6 +13,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 CLASSIFIER_DIR = REPO / "classifier"
 CORPUS_DIR = CLASSIFIER_DIR / "corpus"
+#: ``boilerplate/<language>.txt``: page furniture and notices that appear in documents of every domain (headers,
+#: footers, confidentiality and privacy notices, licence headers, cookie banners), for :func:`augment.furnish`.
+BOILERPLATE_DIR = CORPUS_DIR / "boilerplate"
 LABELS: tuple[str, ...] = ("legal", "medical", "financial", "technical", "hr", "general")
 DOC_SEPARATOR = "---"
 
@@ -49,7 +52,7 @@ def load_corpus(root: Path = CORPUS_DIR) -> list[Example]:
     if not root.is_dir():
         raise CorpusError(f"no corpus folder at {root}")
     examples: list[Example] = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name != BOILERPLATE_DIR.name):
         if not _LANGUAGE.match(folder.name):
             raise CorpusError(f"{folder}: corpus folders are ISO 639-1 language codes (en, de, ...)")
         for path in sorted(folder.glob("*.txt")):
@@ -65,6 +68,18 @@ def load_corpus(root: Path = CORPUS_DIR) -> list[Example]:
     if missing:
         raise CorpusError(f"{root}: no documents for {', '.join(sorted(missing))}")
     return examples
+
+
+def load_boilerplate(root: Path = BOILERPLATE_DIR) -> dict[str, list[str]]:
+    """language -> its boilerplate snippets (``---``-separated like the corpus); empty if there is no folder."""
+    if not root.is_dir():
+        return {}
+    snippets = {}
+    for path in sorted(root.glob("*.txt")):
+        if not _LANGUAGE.match(path.stem):
+            raise CorpusError(f"{path}: boilerplate files are named by ISO 639-1 language code (en.txt, de.txt, ...)")
+        snippets[path.stem] = split_documents(path.read_text(encoding="utf-8"))
+    return snippets
 
 
 def corpus_hash(root: Path = CORPUS_DIR) -> str:

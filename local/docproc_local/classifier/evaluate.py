@@ -6,7 +6,8 @@ stack's ``MaxModelInputChars`` like the classify function does, then sent throug
 and left out of the scores, as are files labelled ``-`` or not labelled.
 
 Labels: a TSV with ``file``, ``domain`` and ``language`` columns (``classifier/eval/realdocs.tsv`` for
-``../shared/realdocs``, used when PATH has no ``labels.tsv`` of its own).
+``../shared/realdocs``, used when PATH has no ``labels.tsv`` of its own; ``classifier/dev/labels.tsv`` for the
+development set ``classifier/dev``, which is what choices are made on).
 
 Printed: per-domain precision, recall and F1, macro-F1, accuracy, the confusion matrix, calibration (expected
 calibration error over 10 confidence bins and the reliability table) and accuracy / macro-F1 per language.
@@ -28,6 +29,8 @@ DEFAULT_LABELS = CLASSIFIER_DIR / "eval" / "realdocs.tsv"
 MAX_MODEL_INPUT_CHARS = 60_000  # the template's MaxModelInputChars default
 MAX_PDF_PAGES = 200
 BINS = 10
+#: Files of a labelled folder that are not documents (skipped unless the labels name them).
+NOT_DOCUMENTS = ("labels.tsv", "MANIFEST.tsv", "README.md", "fetch.sh")
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ def classify_folder(folder: Path, labels: dict[str, tuple[str | None, str]], mod
     from docproc.formats import extract_text
 
     rows = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name not in ("labels.tsv", "MANIFEST.tsv")):
+    documents = (p for p in folder.iterdir() if p.is_file() and (p.name in labels or p.name not in NOT_DOCUMENTS))
+    for path in sorted(documents):
         expected, language = labels.get(path.name, (None, "?"))
         if path.name not in labels:
             rows.append(Row(path.name, None, language, skipped="not labelled"))

