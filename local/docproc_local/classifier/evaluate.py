@@ -101,10 +101,14 @@ def metrics(rows: Sequence[Row]) -> dict[str, Any]:
             ),
         }
     ece, table = calibration(scored)
+    # macro over the domains that occur (expected or predicted), as sklearn's default labels: a domain a folder has
+    # no document of and the model never answered is not a domain scored 0
+    present = [i for i, label in enumerate(LABELS) if label in set(y_true) | set(y_pred)]
     return {
         "documents_scored": len(scored),
         "accuracy": accuracy_score(y_true, y_pred),
-        "macro_f1": float(f1.mean()),
+        "macro_f1": float(f1[present].mean()) if present else 0.0,
+        "domains_scored": [LABELS[i] for i in present],
         "per_domain": {
             label: {"precision": p, "recall": r, "f1": f, "support": int(s)}
             for label, p, r, f, s in zip(LABELS, precision, recall, f1, support, strict=True)
@@ -181,7 +185,7 @@ def print_report(rows: Sequence[Row], result: dict[str, Any], seconds: float, as
     console.print(
         f"scored {result['documents_scored']} of {len(rows)} files: accuracy {result['accuracy']:.3f}, "
         f"macro-F1 {result['macro_f1']:.3f}, lowest domain F1 "
-        f"{min(m['f1'] for m in result['per_domain'].values()):.3f}, ECE {result['ece']:.3f}, "
+        f"{min(result['per_domain'][d]['f1'] for d in result['domains_scored']):.3f}, ECE {result['ece']:.3f}, "
         f"highest confidence on a wrong answer {'-' if wrong is None else f'{wrong:.2f}'} ({seconds:.1f} s)"
     )
 
