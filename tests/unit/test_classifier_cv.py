@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from docproc_local.classifier import cv
 from docproc_local.classifier.artifact import INFERENCE_SOURCE, load_inference
@@ -121,3 +122,13 @@ def test_windows_cover_a_long_text_with_a_bounded_number_of_windows() -> None:
     assert len(parts) == 8 and all(len(p) == 2_500 for p in parts)
     assert parts[0] == text[:2_500] and parts[-1] == text[-2_500:]
     assert len(inference.windows(text[:6_000], width=2_500, most=8)) == 3
+
+
+def test_train_and_cv_settings_parse_by_type_and_reject_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:
+    from docproc_local.classifier.cli import _hyper
+
+    hyper = _hyper(["c=1.0", "max_char_features=200000", "char_analyzer=char_wb"])
+    assert (hyper.c, hyper.max_char_features, hyper.char_analyzer) == (1.0, 200_000, "char_wb")
+    assert _hyper([]) == Hyper()
+    assert _hyper(["C=1.0"]) is None
+    assert "unknown setting" in capsys.readouterr().err

@@ -76,8 +76,9 @@ def load_inference(code_dir: Path, module_name: str = "inference") -> ModuleType
     return module
 
 
-def build(output: Path | None = None, *, quiet: bool = False) -> Path:
-    """Train on the shipped corpus and write ``model.tar.gz`` (reproducible: same inputs, same archive)."""
+def build(output: Path | None = None, *, quiet: bool = False, hyper: Any = None) -> Path:
+    """Train on the shipped corpus and write ``model.tar.gz`` (reproducible: same inputs, same archive);
+    ``hyper`` (a :class:`train.Hyper`) replaces the default settings."""
     import joblib
 
     from docproc_local.classifier.train import train
@@ -87,7 +88,7 @@ def build(output: Path | None = None, *, quiet: bool = False) -> Path:
     examples = load_corpus()
     if not quiet:
         print(f"training on {len(examples)} documents from {CORPUS_DIR} ...", file=sys.stderr, flush=True)
-    trained = train(examples, inference.prepare_text)
+    trained = train(examples, inference.prepare_text, hyper)
     metadata = {"format": inference.MODEL_FORMAT, "source_hash": source_hash(), **trained.metadata}
     model_bytes = io.BytesIO()
     joblib.dump(trained.pipeline, model_bytes, compress=("gzip", 3))

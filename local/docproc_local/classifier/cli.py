@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from docproc_local.classifier.corpus import REPO
 
@@ -16,6 +17,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
     train = commands.add_parser("train", help="train on classifier/corpus and write model.tar.gz")
     train.add_argument("--output", type=Path, help="where to write it (default .docproc/classifier/model.tar.gz)")
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="train with another setting (train.Hyper), e.g. --set c=1.0; write it elsewhere with --output",
+    )
     train.set_defaults(func=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="precision/recall/F1, confusion and calibration on a folder")
@@ -65,7 +73,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def cmd_train(args: argparse.Namespace) -> int:
     from docproc_local.classifier import artifact
 
-    path = artifact.build(args.output)
+    hyper = _hyper(args.set)
+    if hyper is None:
+        return 2
+    path = artifact.build(args.output, hyper=hyper)
     metadata = artifact.read_metadata(path)
     print(
         f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): {metadata['documents']} documents in "
@@ -86,22 +97,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_cv(args: argparse.Namespace) -> int:
-    from dataclasses import fields, replace
-
     from docproc_local.classifier import cv
     from docproc_local.classifier.artifact import INFERENCE_SOURCE, load_inference
     from docproc_local.classifier.corpus import load_corpus
-    from docproc_local.classifier.train import Hyper
 
-    types = {f.name: f.type for f in fields(Hyper)}
-    overrides: dict[str, object] = {}
-    for item in args.set:
-        name, _, value = item.partition("=")
-        if name not in types:
-            print(f"--set {item}: unknown setting; the settings are {', '.join(types)}", file=sys.stderr)
-            return 2
-        overrides[name] = {"int": int, "float": float}.get(str(types[name]), str)(value)
-    hyper = replace(Hyper(), **overrides)
+    hyper = _hyper(args.set)
+    if hyper is None:
+        return 2
     examples = load_corpus()
     print(f"cross-validating on {len(examples)} corpus documents with {hyper}", file=sys.stderr, flush=True)
     inference = load_inference(INFERENCE_SOURCE.parent)
@@ -143,3 +145,20 @@ def cmd_publish(args: argparse.Namespace) -> int:
     print(f"  sam deploy --stack-name {stack} --parameter-overrides {publish.override(uri)}", file=sys.stderr)
     print(publish.override(uri))
     return 0
+
+
+def _hyper(settings: list[str]) -> Any:
+    """The default :class:`train.Hyper` with ``NAME=VALUE`` overrides, or None (after saying why) if one is unknown."""
+    from dataclasses import fields, replace
+
+    from docproc_local.classifier.train import Hyper
+
+    types = {f.name: f.type for f in fields(Hyper)}
+    overrides: dict[str, object] = {}
+    for item in settings:
+        name, _, value = item.partition("=")
+        if name not in types:
+            print(f"--set {item}: unknown setting; the settings are {', '.join(types)}", file=sys.stderr)
+            return None
+        overrides[name] = {"int": int, "float": float}.get(str(types[name]), str)(value)
+    return replace(Hyper(), **overrides)
