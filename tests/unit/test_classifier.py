@@ -137,6 +137,22 @@ def test_ensure_rebuilds_a_stale_artifact(tmp_path: Path, monkeypatch: pytest.Mo
     assert calls == [target]
 
 
+def test_a_named_artifact_is_used_as_it_is_never_retrained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "variant.tar.gz"
+    target.write_bytes(artifact.ensure().read_bytes())
+    monkeypatch.setattr(artifact, "source_hash", lambda: "another-corpus")
+    monkeypatch.setattr(artifact, "build", lambda *a, **k: pytest.fail("a named artifact must not be rebuilt"))
+    assert artifact.chosen(target) == target
+    assert "another corpus" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        artifact.chosen(tmp_path / "missing.tar.gz")
+    (tmp_path / "junk.tar.gz").write_bytes(b"not a tarball")
+    with pytest.raises(ValueError, match=r"not a model\.tar\.gz"):
+        artifact.chosen(tmp_path / "junk.tar.gz")
+
+
 def test_archive_has_the_container_layout() -> None:
     with tarfile.open(artifact.ensure(), "r:gz") as archive:
         names = sorted(archive.getnames())

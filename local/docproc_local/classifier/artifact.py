@@ -131,6 +131,21 @@ def ensure(artifact: Path | None = None) -> Path:
     return artifact
 
 
+def chosen(artifact: Path | None) -> Path:
+    """What ``evaluate``, ``bench`` and ``publish`` work on: the artifact the user named, exactly as it is (never
+    retrained: it may come from another corpus or settings on purpose), else the built one (:func:`ensure`)."""
+    if artifact is None:
+        return ensure()
+    if not artifact.is_file():
+        raise FileNotFoundError(f"classifier artifact {artifact} does not exist (docproc classifier train builds one)")
+    try:
+        if read_metadata(artifact).get("source_hash") != source_hash():
+            print(f"note: {artifact} was trained from another corpus or code than this checkout's", file=sys.stderr)
+    except (OSError, ValueError, KeyError, tarfile.TarError) as error:
+        raise ValueError(f"classifier artifact {artifact} is not a model.tar.gz of docproc's: {error}") from error
+    return artifact
+
+
 def unpack(artifact: Path, into: Path) -> Path:
     """Unpack ``artifact`` into ``into`` (a model directory like ``/opt/ml/model``), refusing unsafe members."""
     into.mkdir(parents=True, exist_ok=True)

@@ -135,7 +135,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     from docproc_local.classifier import artifact, publish
 
-    path = artifact.ensure(args.artifact)
+    path = artifact.chosen(args.artifact)
     session = boto3.Session(region_name=args.region)
     bucket = args.bucket or publish.stack_bucket(session.client("cloudformation"), args.stack_name)
     uri = publish.publish(path, s3=session.client("s3"), bucket=bucket)

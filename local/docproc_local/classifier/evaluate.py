@@ -198,7 +198,7 @@ def run(folder: Path, labels_path: Path | None, artifact: Path | None, as_json: 
     labels_path = labels_path or (folder / "labels.tsv" if (folder / "labels.tsv").is_file() else DEFAULT_LABELS)
     labels = read_labels(labels_path)
     started = time.perf_counter()
-    model = artifacts.ServedModel(artifacts.ensure(artifact))
+    model = artifacts.ServedModel(artifacts.chosen(artifact))
     rows = classify_folder(folder, labels, model)
     result = metrics(rows)
     print_report(rows, result, time.perf_counter() - started, as_json)
