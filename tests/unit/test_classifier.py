@@ -265,7 +265,7 @@ def test_development_set_labels_every_file() -> None:
     labels = evaluate.read_labels(dev / "labels.tsv")
     files = {p.name for p in dev.iterdir() if p.is_file() and p.name not in evaluate.NOT_DOCUMENTS}
     assert files == set(labels)
-    # every domain, medical included (FHIR example resources from an npm package)
+    # every domain, medical included (FHIR example resources from npm, diabetes diaries from TeX Live in Debian)
     assert {domain for domain, _ in labels.values()} == set(LABELS)
     for name, (domain, language) in labels.items():
         assert name.startswith(f"{domain}-{language}-"), name  # the label is visible in the file name
