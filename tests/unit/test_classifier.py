@@ -137,6 +137,17 @@ def test_ensure_rebuilds_a_stale_artifact(tmp_path: Path, monkeypatch: pytest.Mo
     assert calls == [target]
 
 
+def test_ensure_rebuilds_a_variant_trained_with_other_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "model.tar.gz"
+    target.write_bytes(artifact.ensure().read_bytes())
+    metadata = artifact.read_metadata(target)
+    monkeypatch.setattr(artifact, "read_metadata", lambda _: {**metadata, "hyper": {**metadata["hyper"], "c": 9.0}})
+    calls: list[Path] = []
+    monkeypatch.setattr(artifact, "build", lambda output, **_: calls.append(output) or output)
+    artifact.ensure(target)
+    assert calls == [target]  # what `train --set c=9.0` left at the default path is not served as the default
+
+
 def test_a_named_artifact_is_used_as_it_is_never_retrained(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -132,3 +132,5 @@ def test_train_and_cv_settings_parse_by_type_and_reject_unknown_names(capsys: py
     assert _hyper([]) == Hyper()
     assert _hyper(["C=1.0"]) is None
     assert "unknown setting" in capsys.readouterr().err
+    assert _hyper(["c=high"]) is None
+    assert "takes a number" in capsys.readouterr().err

@@ -117,11 +117,17 @@ def read_metadata(artifact: Path) -> dict[str, Any]:
 
 
 def ensure(artifact: Path | None = None) -> Path:
-    """The artifact, built first if it is missing or was built from another corpus or code."""
+    """The artifact, built first if it is missing or was built from another corpus, code or settings (a variant
+    written by ``docproc classifier train --set`` over the default artifact is not what the pipeline serves)."""
+    from dataclasses import asdict
+
+    from docproc_local.classifier.train import Hyper
+
     artifact = artifact or default_artifact_path()
     if artifact.is_file():
         try:
-            if read_metadata(artifact).get("source_hash") == source_hash():
+            metadata = read_metadata(artifact)
+            if metadata.get("source_hash") == source_hash() and metadata.get("hyper") == asdict(Hyper()):
                 return artifact
         except (OSError, ValueError, KeyError, tarfile.TarError):
             logger.warning("classifier artifact %s is unreadable: rebuilding it", artifact)

@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docproc_local.classifier.corpus import REPO
+
+if TYPE_CHECKING:
+    from docproc_local.classifier.train import Hyper
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -147,18 +150,23 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def _hyper(settings: list[str]) -> Any:
+def _hyper(settings: list[str]) -> Hyper | None:
     """The default :class:`train.Hyper` with ``NAME=VALUE`` overrides, or None (after saying why) if one is unknown."""
     from dataclasses import fields, replace
 
     from docproc_local.classifier.train import Hyper
 
     types = {f.name: f.type for f in fields(Hyper)}
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     for item in settings:
         name, _, value = item.partition("=")
         if name not in types:
             print(f"--set {item}: unknown setting; the settings are {', '.join(types)}", file=sys.stderr)
             return None
-        overrides[name] = {"int": int, "float": float}.get(str(types[name]), str)(value)
+        kind = str(types[name])
+        try:
+            overrides[name] = {"int": int, "float": float}.get(kind, str)(value)
+        except ValueError:
+            print(f"--set {item}: {name} takes a number ({kind}), not {value!r}", file=sys.stderr)
+            return None
     return replace(Hyper(), **overrides)

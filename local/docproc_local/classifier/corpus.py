@@ -36,7 +36,8 @@ class Example:
 
 def split_documents(text: str) -> list[str]:
     """The documents of one corpus file: the parts between lines holding only ``---``."""
-    parts, current = [], []
+    parts: list[str] = []
+    current: list[str] = []
     for line in text.splitlines():
         if line.strip() == DOC_SEPARATOR:
             parts.append("\n".join(current).strip())
