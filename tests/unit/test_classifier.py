@@ -60,6 +60,28 @@ def test_corpus_readme_names_every_language_folder() -> None:
             assert f"`{folder.name}/`" in readme, folder.name
 
 
+def test_real_parts_load_after_the_written_corpus_and_count_in_its_hash(tmp_path: Path) -> None:
+    from docproc_local.classifier.corpus import corpus_hash
+
+    for label in LABELS:
+        (tmp_path / "en").mkdir(exist_ok=True)
+        (tmp_path / "en" / f"{label}.txt").write_text(f"written {label}\n---\nmore {label}", encoding="utf-8")
+    before = corpus_hash(tmp_path)
+    part = tmp_path / "real" / "debian-docs" / "de"
+    part.mkdir(parents=True)
+    (part / "technical.txt").write_text("Handbuch eins\n---\nHandbuch zwei", encoding="utf-8")
+    examples = load_corpus(tmp_path)
+    assert [e.source for e in examples[-2:]] == [
+        "real/debian-docs/de/technical.txt#0",
+        "real/debian-docs/de/technical.txt#1",
+    ]
+    assert (examples[-1].language, examples[-1].label) == ("de", "technical")
+    assert corpus_hash(tmp_path) != before
+    (tmp_path / "real" / "Bad_Name").mkdir()
+    with pytest.raises(CorpusError, match="Bad_Name.*lower-case"):
+        load_corpus(tmp_path)
+
+
 def test_split_documents_splits_on_separator_lines_only() -> None:
     assert split_documents("one\n---\ntwo --- still two\n  ---  \n\nthree\n---\n") == [
         "one",
