@@ -134,3 +134,20 @@ def test_train_and_cv_settings_parse_by_type_and_reject_unknown_names(capsys: py
     assert "unknown setting" in capsys.readouterr().err
     assert _hyper(["c=high"]) is None
     assert "takes a number" in capsys.readouterr().err
+
+
+def test_long_training_texts_become_the_served_windows_weighted_to_one_document() -> None:
+    from docproc_local.classifier.train import windowed
+
+    inference = load_inference(INFERENCE_SOURCE.parent)
+    short = Example("a short memo " * 20, "general", "en", "en/general.txt#0")
+    long = Example("".join(f"section {i} of the manual. " for i in range(3000)), "technical", "en", "en/technical.txt#1")
+    out, weights = windowed([short, long], inference.windows, most=4)
+    assert out[0] == short and weights[0] == 1.0
+    windows = out[1:]
+    served = inference.windows(long.text)
+    assert len(served) == inference.MAX_WINDOWS and len(windows) == 4
+    assert [w.text for w in windows] == [served[0], served[2], served[5], served[7]]  # first, last, evenly between
+    assert {w.label for w in windows} == {"technical"} and {w.source.split("~")[0] for w in windows} == {long.source}
+    assert weights[1:].tolist() == [0.25] * 4
+    assert windowed([long], inference.windows, most=1)[0][0].text == served[0]

@@ -88,7 +88,7 @@ def build(output: Path | None = None, *, quiet: bool = False, hyper: Any = None)
     examples = load_corpus()
     if not quiet:
         print(f"training on {len(examples)} documents from {CORPUS_DIR} ...", file=sys.stderr, flush=True)
-    trained = train(examples, inference.prepare_text, hyper)
+    trained = train(examples, inference.prepare_text, hyper, split=inference.windows)
     metadata = {"format": inference.MODEL_FORMAT, "source_hash": source_hash(), **trained.metadata}
     model_bytes = io.BytesIO()
     joblib.dump(trained.pipeline, model_bytes, compress=("gzip", 3))

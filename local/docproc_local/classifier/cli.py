@@ -112,7 +112,13 @@ def cmd_cv(args: argparse.Namespace) -> int:
     inference = load_inference(INFERENCE_SOURCE.parent)
     protocols = args.protocol or cv.PROTOCOLS
     result = cv.run(
-        examples, inference.prepare_text, hyper, protocols, n_folds=args.folds, predict=inference.predict_probabilities
+        examples,
+        inference.prepare_text,
+        hyper,
+        protocols,
+        n_folds=args.folds,
+        predict=inference.predict_probabilities,
+        split=inference.windows,
     )
     if args.json:
         print(json.dumps(result, indent=2))

@@ -122,9 +122,11 @@ def run(
     protocols: Sequence[str] = PROTOCOLS,
     n_folds: int = 5,
     predict: Callable[[Any, list[str]], np.ndarray] | None = None,
+    split: Callable[[str], list[str]] | None = None,
 ) -> dict[str, Any]:
     """Train on each fold's training part with :func:`train.train` and score its held-out part, per protocol;
-    ``predict(pipeline, texts)`` is the serving code's ``predict_probabilities`` (default: one ``prepare``d text)."""
+    ``predict(pipeline, texts)`` is the serving code's ``predict_probabilities`` (default: one ``prepare``d text),
+    ``split`` its ``windows`` (passed on to :func:`train.train`)."""
     from docproc_local.classifier.train import Hyper, train
 
     hyper = hyper or Hyper()
@@ -141,7 +143,7 @@ def run(
         languages: list[str] = []
         confidence: list[float] = []
         for k, (train_index, test_index) in enumerate(folds(examples, protocol, n_folds)):
-            trained = train([examples[i] for i in train_index], prepare, hyper)
+            trained = train([examples[i] for i in train_index], prepare, hyper, split=split)
             held_out = [examples[i] for i in test_index]
             if protocol == "shifted":
                 held_out = shift(held_out, seed=k + 1)

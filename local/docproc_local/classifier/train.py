@@ -31,7 +31,7 @@ slower: C stays 0.5.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -69,6 +69,10 @@ class Hyper:
     noisy_copies: int = 1  # OCR-noised copies of each training document (augment.ocr_noise)
     furnished_copies: int = 1  # copies wrapped in boilerplate of their language (augment.furnish)
     foreign_boilerplate: float = 0.25  # share of those copies furnished with English boilerplate instead
+    # a training text longer than one and a half serving windows is trained on as the windows the serving code
+    # classifies (``inference.windows``), at most this many (evenly spaced, first and last kept), weighted so that
+    # the document counts once; 0 trains on the whole (sampled) text
+    training_windows: int = 4
 
 
 @dataclass(frozen=True)
@@ -136,14 +140,19 @@ def train(
     prepare: Any,
     hyper: Hyper | None = None,
     boilerplate: dict[str, list[str]] | None = None,
+    split: Callable[[str], list[str]] | None = None,
 ) -> Trained:
     """Fit the pipeline on ``examples``; ``prepare`` is ``inference.prepare_text`` (the serving code's own);
-    ``boilerplate`` (default: the shipped ``classifier/corpus/boilerplate``) feeds the furnished copies."""
+    ``boilerplate`` (default: the shipped ``classifier/corpus/boilerplate``) feeds the furnished copies; ``split``
+    is ``inference.windows`` (long texts are trained on as the windows served, see ``Hyper.training_windows``)."""
     hyper = hyper or Hyper()
     started = time.perf_counter()
     boilerplate = load_boilerplate() if boilerplate is None else boilerplate
     training = augmented(examples, hyper.noisy_copies)
     training += furnished(examples, boilerplate, hyper.furnished_copies, hyper.foreign_boilerplate)
+    weights = None
+    if split is not None and hyper.training_windows > 0:
+        training, weights = windowed(training, split, hyper.training_windows)
     texts = [prepare(example.text) for example in training]
     labels = [example.label for example in training]
     languages = [example.language for example in training]
@@ -152,7 +161,7 @@ def train(
     else:
         folds = language_folds(languages, labels, hyper.calibration_folds)
     pipeline = build_pipeline(hyper, folds)
-    pipeline.fit(texts, labels)
+    pipeline.fit(texts, labels, classifier__sample_weight=weights)
     _drop_stop_words(pipeline)
     seconds = time.perf_counter() - started
     counts = {label: sum(example.label == label for example in examples) for label in LABELS}
@@ -162,7 +171,7 @@ def train(
         "numpy": np.__version__,
         "hyper": asdict(hyper),
         "documents": len(examples),
-        "training_texts": len(training),  # with the OCR-noised and furnished copies
+        "training_texts": len(training),  # with the OCR-noised and furnished copies, long ones as windows
         "boilerplate_snippets": sum(len(v) for v in boilerplate.values()),
         "documents_per_label": counts,
         "languages": sorted(set(languages)),
@@ -197,6 +206,27 @@ def furnished(
             if snippets:
                 out.append(replace(e, text=furnish(e.text, snippets, seed), source=f"{e.source}~bp{k + 1}"))
     return out
+
+
+def windowed(
+    examples: Sequence[Example], split: Callable[[str], list[str]], most: int
+) -> tuple[list[Example], np.ndarray]:
+    """Each example as the windows ``split`` cuts it into (at most ``most``: the first, the last and evenly spaced
+    ones between), and one weight per window, 1 / its number of windows, so that every document weighs the same."""
+    out: list[Example] = []
+    weights: list[float] = []
+    for e in examples:
+        parts = split(e.text)
+        if len(parts) == 1:
+            out.append(e)
+            weights.append(1.0)
+            continue
+        if len(parts) > most:
+            picks = sorted({round(i * (len(parts) - 1) / (most - 1)) for i in range(most)}) if most > 1 else [0]
+            parts = [parts[i] for i in picks]
+        out.extend(replace(e, text=part, source=f"{e.source}~w{k}") for k, part in enumerate(parts))
+        weights.extend([1.0 / len(parts)] * len(parts))
+    return out, np.asarray(weights)
 
 
 def _drop_stop_words(pipeline: Pipeline) -> None:
