@@ -78,7 +78,7 @@ def test_real_parts_load_after_the_written_corpus_and_count_in_its_hash(tmp_path
     assert (examples[-1].language, examples[-1].label) == ("de", "technical")
     assert corpus_hash(tmp_path) != before
     (tmp_path / "real" / "Bad_Name").mkdir()
-    with pytest.raises(CorpusError, match="Bad_Name.*lower-case"):
+    with pytest.raises(CorpusError, match=r"Bad_Name.*lower-case"):
         load_corpus(tmp_path)
 
 

@@ -141,7 +141,9 @@ def test_long_training_texts_become_the_served_windows_weighted_to_one_document(
 
     inference = load_inference(INFERENCE_SOURCE.parent)
     short = Example("a short memo " * 20, "general", "en", "en/general.txt#0")
-    long = Example("".join(f"section {i} of the manual. " for i in range(3000)), "technical", "en", "en/technical.txt#1")
+    long = Example(
+        "".join(f"section {i} of the manual. " for i in range(3000)), "technical", "en", "en/technical.txt#1"
+    )
     out, weights = windowed([short, long], inference.windows, most=4)
     assert out[0] == short and weights[0] == 1.0
     windows = out[1:]
