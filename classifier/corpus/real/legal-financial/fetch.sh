@@ -18,7 +18,7 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
 # --- Debian ---------------------------------------------------------------------------------------------------
-debs=(doc-debian=11.3+nmu1)
+debs=(doc-debian=11.3+nmu1 sql-ledger=3.2.6-1)
 for spec in "${debs[@]}"; do
   p=${spec%%=*}
   apt-get download "$spec" >/dev/null 2>&1
@@ -182,6 +182,21 @@ PB = "pypi/pyboleto-0.3.1/tests/xml"
 for bank in ("BoletoItau", "BoletoBB", "Triplo-BoletoSantander"):
     add("pt", "financial", extract(one(f"{PB}/{bank}-expected.xml")))
 add("pt", "financial", extract(one("pypi/nfelib-3.2.0/nfelib/nfe/samples/v4_0/leiauteNFe/26180875335849000115550010000016871192213331-nfe.xml")))
+
+# ---- financial: SQL-Ledger's translated print templates (invoice, purchase order, statement), HTML as shipped ----
+SL = "deb/sql-ledger/usr/share/sql-ledger/doc/templates"
+for lang, folder, kinds in (
+    ("de", "German", ("invoice", "purchase_order")),
+    ("es", "Spanish", ("invoice", "purchase_order")),
+    ("fr", "French", ("invoice", "purchase_order", "statement")),
+    ("it", "Italian", ("invoice", "purchase_order", "statement")),
+    ("nl", "Dutch", ("invoice", "purchase_order", "statement")),
+    ("pt", "Brazilian_Portugese", ("invoice", "statement")),
+    ("ru", "Russian", ("invoice", "purchase_order", "statement")),
+    ("zh", "Traditional_Chinese_UTF8", ("invoice", "purchase_order", "statement")),
+):
+    for kind in kinds:
+        add(lang, "financial", extract(one(f"{SL}/{folder}/{kind}.html")))
 
 # ---- financial, en: OFX statement fixture (bankfile) ----
 add("en", "financial", plain(one("pypi/bankfile-0.2.0/corpus/banks/lcl/check-without-payee.ofx"), "latin-1"))
