@@ -245,6 +245,7 @@ for lang, folder, kinds in (
     ("pt", "Brazilian_Portugese", ("invoice", "statement")),
     ("ru", "Russian", ("invoice", "purchase_order", "statement")),
     ("zh", "Traditional_Chinese_UTF8", ("invoice", "purchase_order", "statement")),
+    ("en", "Default", ("reminder1", "credit_note", "income_statement", "balance_sheet")),
 ):
     for kind in kinds:
         add(lang, "financial", extract(one(f"{SL}/{folder}/{kind}.html")))
