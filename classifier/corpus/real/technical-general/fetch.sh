@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Rebuilds classifier/corpus/real/technical-general/<lang>/{general,technical}.txt from pinned Debian packages
+# (see SOURCES.md). Run from the repository root: bash classifier/corpus/real/technical-general/fetch.sh
+# Needs: apt-get (after apt-get update), dpkg-deb, python3, and the project's venv python (docproc's extractor).
+set -euo pipefail
+ROOT=$(pwd)
+PART=classifier/corpus/real/technical-general
+OUT="$ROOT/$PART"
+[ -f "$ROOT/src/docproc/formats/__init__.py" ] || [ -d "$ROOT/src/docproc/formats" ] || { echo "run from the repository root" >&2; exit 1; }
+PY=${PY:-$ROOT/.venv/bin/python}
+[ -x "$PY" ] || PY=/work/main/.venv/bin/python
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+debs=(
+  stellarium-data=0.22.2-1 debian-history=2.28 debian-faq=11.1 doc-debian=11.3+nmu1 gnome-user-docs=43.0-2
+  developers-reference-de=12.18 developers-reference-fr=12.18 developers-reference-it=12.18
+  developers-reference-ja=12.18 developers-reference-ru=12.18
+  aptitude-doc-es=0.8.13-5 aptitude-doc-fr=0.8.13-5 aptitude-doc-it=0.8.13-5 aptitude-doc-ja=0.8.13-5
+  aptitude-doc-nl=0.8.13-5 aptitude-doc-ru=0.8.13-5
+  debian-edu-doc-de=2.12.23~deb12u1 debian-edu-doc-es=2.12.23~deb12u1 debian-edu-doc-fr=2.12.23~deb12u1 debian-edu-doc-it=2.12.23~deb12u1
+  debian-edu-doc-ja=2.12.23~deb12u1 debian-edu-doc-nl=2.12.23~deb12u1 debian-edu-doc-pt-br=2.12.23~deb12u1 debian-edu-doc-zh-cn=2.12.23~deb12u1
+  wesnoth-1.16-ttb=1:1.16.9-1 wesnoth-1.16-l=1:1.16.9-1
+)
+for spec in "${debs[@]}"; do
+  p=${spec%%=*}
+  apt-get download "$spec" >/dev/null 2>&1 || { echo "fetch.sh: apt-get download $spec failed" >&2; exit 1; }
+  mkdir -p "x/$p" && dpkg-deb -x "$p"_*.deb "x/$p"
+done
+rm -rf "$OUT"/*/
+cat > build.py <<'PYEOF'
+import gzip, os, re, sys
+from docproc.formats import extract_text
+
+X, OUT = sys.argv[1], sys.argv[2]
+MAXC = 20000
+docs = {}  # (lang, label) -> [text]
+
+def ext(path, as_name=None):
+    return extract_text(open(path, "rb").read(), as_name or path).text
+
+def plain(path):
+    data = open(path, "rb").read()
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
+    return data.decode("utf-8")
+
+def add(lang, label, text):
+    lines = [l.rstrip() for l in text.replace("\r\n", "\n").split("\n")]
+    lines = ["- - -" if l.strip() == "---" else l for l in lines]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    text = "\n".join(lines).strip("\n")
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    if len(text) > MAXC:
+        text = text[: text.rfind("\n", 0, MAXC)]
+    if len(text.strip()) < 300:
+        raise SystemExit(f"too short: {lang} {label}: {text[:80]!r}")
+    docs.setdefault((lang, label), []).append(text)
+
+# --- general: Stellarium sky-culture descriptions (only GPL / CC BY-SA cultures, fully translated ones) ---
+SC = X + "/stellarium-data/usr/share/stellarium/skycultures"
+stellarium = {
+    "en": ["chinese", "mongolian", "northern_andes", "hawaiian_starlines", "tukano"],
+    "de": ["inuit", "tupi", "western_SnT"],
+    "fr": ["mongolian", "sami", "chinese", "korean", "tupi"],
+    "es": ["chinese", "mongolian", "hawaiian_starlines", "northern_andes", "tukano"],
+    "it": ["chinese", "korean", "tupi", "western"],
+    "nl": ["chinese", "mongolian", "northern_andes", "hawaiian_starlines", "tukano"],
+    "pt": ["aztec", "sami", "tongan", "chinese", "romanian"],
+    "ru": ["northern_andes", "tukano", "japanese_moon_stations", "aztec", "sami"],
+    "ja": ["mongolian", "hawaiian_starlines", "northern_andes", "aztec", "macedonian"],
+    "zh": ["mongolian", "hawaiian_starlines", "indian", "japanese_moon_stations", "chinese_medieval"],
+    "ar": ["aztec", "sami", "chinese", "inuit", "korean"],
+}
+sfx = {"pt": "pt_BR", "zh": "zh_CN"}
+for lang, cultures in stellarium.items():
+    for c in cultures:
+        add(lang, "general", ext(f"{SC}/{c}/description.{sfx.get(lang, lang)}.utf8", "description.html"))
+
+# --- general: A Brief History of Debian (debian-history): introduction and Ian Murdock's manifesto ---
+DH = X + "/debian-history/usr/share/doc/debian-history/docs"
+for lang in ["en", "de", "es", "fr", "it", "ja", "pt", "ru"]:
+    for ch in ["manifesto", "intro"]:
+        add(lang, "general", ext(f"{DH}/{ch}.{lang}.html"))
+
+# --- general: story and dialogue of two Wesnoth campaigns (scenario files in order, translated with the .mo) ---
+import gettext, glob
+def wesnoth(pkg, camp, dom, lang):
+    base = f"{X}/{pkg}/usr/share/games/wesnoth/1.16"
+    tr = None
+    if lang != "en":
+        tr = gettext.GNUTranslations(open(f"{base}/locale/{lang}/LC_MESSAGES/{dom}.mo", "rb"))
+    parts = []
+    for f in sorted(glob.glob(f"{base}/data/campaigns/{camp}/scenarios/*.cfg")):
+        src = open(f, encoding="utf-8").read()
+        lines = []
+        for m in re.finditer(r'\b(story|message)\s*=\s*_\s*"((?:[^"]|"")*)"', src):
+            s = m.group(2).replace('""', '"')
+            t = tr.gettext(s) if tr else s
+            if tr and t == s:
+                continue  # untranslated string: left out
+            lines.append(re.sub(r"</?(?:i|b|u|big|small|span)\b[^>]*>", "", t).strip())  # Pango markup
+        if lines:
+            parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+for lang, code in [("en", "en"), ("de", "de"), ("fr", "fr"), ("es", "es"), ("it", "it"), ("nl", "nl"), ("pt", "pt_BR"),
+                   ("ru", "ru"), ("ja", "ja"), ("zh", "zh_CN"), ("ar", "ar")]:
+    add(lang, "general", wesnoth("wesnoth-1.16-ttb", "Two_Brothers", "wesnoth-tb", code))
+for lang, code in [("en", "en"), ("de", "de"), ("es", "es"), ("it", "it"), ("pt", "pt_BR"), ("ru", "ru"), ("ja", "ja"),
+                   ("zh", "zh_CN")]:
+    add(lang, "general", wesnoth("wesnoth-1.16-l", "Liberty", "wesnoth-l", code))
+
+# --- technical ---
+def edu(code):
+    t = ext(f"{X}/debian-edu-doc-{code}/usr/share/doc/debian-edu-doc-{code}/debian-edu-bookworm-manual.html")
+    lines = t.split("\n")
+    first2 = next(i for i, l in enumerate(lines) if l.startswith("2. "))  # chapter 2 in the table of contents
+    body = next(i for i in range(first2 + 1, len(lines)) if lines[i] == lines[first2])  # chapter 2 itself
+    return "\n".join(lines[:2] + lines[body:])
+
+def devref(lang, chapter):
+    return ext(f"{X}/developers-reference-{lang}/usr/share/developers-reference/{lang}/{chapter}.html")
+
+def aptitude(lang, page):
+    return ext(f"{X}/aptitude-doc-{lang}/usr/share/doc/aptitude/html/{lang}/{page}.html")
+
+def gnome(code, page):
+    return ext(f"{X}/gnome-user-docs/usr/share/help/{code}/gnome-help/{page}.page", page + ".xml")
+
+tech = [
+    ("en", lambda: ext(f"{X}/debian-faq/usr/share/doc/debian/FAQ/basic-defs.en.html")),
+    ("en", lambda: plain(f"{X}/doc-debian/usr/share/doc/debian/bug-reporting.txt.gz")),
+    ("en", lambda: gnome("C", "net-wireless-connect")),
+    ("de", lambda: devref("de", "resources")),
+    ("de", lambda: edu("de")),
+    ("de", lambda: gnome("de", "disk-repair")),
+    ("fr", lambda: devref("fr", "resources")),
+    ("fr", lambda: aptitude("fr", "pr01s03")),
+    ("fr", lambda: edu("fr")),
+    ("fr", lambda: gnome("fr", "sound-nosound")),
+    ("es", lambda: aptitude("es", "pr01s03")),
+    ("es", lambda: edu("es")),
+    ("es", lambda: gnome("es", "files-autorun")),
+    ("it", lambda: aptitude("it", "pr01s03")),
+    ("it", lambda: edu("it")),
+    ("it", lambda: gnome("it", "mouse-problem-notmoving")),
+    ("ja", lambda: devref("ja", "l10n")),
+    ("ja", lambda: aptitude("ja", "pr01s03")),
+    ("ja", lambda: edu("ja")),
+    ("ja", lambda: gnome("ja", "keyboard-nav")),
+    ("nl", lambda: aptitude("nl", "pr01s03")),
+    ("nl", lambda: edu("nl")),
+    ("nl", lambda: gnome("nl", "net-wireless-troubleshooting-hardware-check")),
+    ("pt", lambda: edu("pt-br")),
+    ("pt", lambda: gnome("pt_BR", "shell-introduction")),
+    ("ru", lambda: devref("ru", "l10n")),
+    ("ru", lambda: aptitude("ru", "pr01s03")),
+    ("ru", lambda: gnome("ru", "nautilus-connect")),
+    ("zh", lambda: edu("zh-cn")),
+]
+for lang, f in tech:
+    add(lang, "technical", f())
+
+for (lang, label), texts in sorted(docs.items()):
+    os.makedirs(f"{OUT}/{lang}", exist_ok=True)
+    with open(f"{OUT}/{lang}/{label}.txt", "w", encoding="utf-8") as fh:
+        fh.write("\n---\n".join(texts) + "\n")
+    print(f"{lang} {label}: {len(texts)}")
+PYEOF
+PYTHONPATH="$ROOT/src" "$PY" build.py "$WORK/x" "$OUT"
