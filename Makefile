@@ -30,7 +30,7 @@ GATE := --min-domain-macro-f1 0.60 --min-class-accuracy 0.75 --min-field-f1 0.52
 	--min-field-f1-for invoice.invoice_number=0.95 --min-field-f1-for invoice.total=0.9 \
 	--min-field-f1-for resume.skills=0.9 --max-cost-per-doc 0.0055
 # The classifier on its development set (classifier/dev: real documents, README "Classifier endpoint"), same rule.
-DEV_MIN_MACRO_F1 := 0.90
+DEV_MIN_MACRO_F1 := 0.88
 
 .PHONY: chromium console console-screenshots
 .PHONY: setup ocr demo test test-fast lint build validate checkov bench chaos up clean schemas evaluate gate
