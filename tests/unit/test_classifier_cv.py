@@ -153,3 +153,36 @@ def test_long_training_texts_become_the_served_windows_weighted_to_one_document(
     assert {w.label for w in windows} == {"technical"} and {w.source.split("~")[0] for w in windows} == {long.source}
     assert weights[1:].tolist() == [0.25] * 4
     assert windowed([long], inference.windows, most=1)[0][0].text == served[0]
+
+
+def test_source_out_holds_out_whole_real_files_and_always_trains_on_the_written_corpus() -> None:
+    written = [Example(f"w{n}", "legal", "en", f"en/legal.txt#{n}") for n in range(6)]
+    files = [
+        f"real/p{k % 2}/{lang}/{label}.txt"
+        for k, (lang, label) in enumerate((code, b) for code in ("de", "fr", "es") for b in ("legal", "hr"))
+    ]
+    real = [
+        Example(f"{path}{n}", path.split("/")[-1][:-4], path.split("/")[2], f"{path}#{n}")
+        for path in files
+        for n in range(2)
+    ]
+    examples = written + real
+    pairs = cv.folds(examples, "source-out", n_folds=3)
+    assert len(pairs) == 3
+    scored = [i for _, test in pairs for i in test.tolist()]
+    assert sorted(scored) == list(range(6, len(examples)))  # every real document scored once, no written one
+    for train_index, test_index in pairs:
+        assert set(range(6)) <= set(train_index.tolist()) and not set(train_index) & set(test_index)
+        held = {examples[i].source.split("#")[0] for i in test_index}
+        trained = {examples[i].source.split("#")[0] for i in train_index}
+        assert not held & trained  # a file is held out whole
+    with pytest.raises(ValueError, match="real/ part"):
+        cv.folds(written, "source-out")
+
+
+def test_source_calibration_groups_keep_a_real_file_together() -> None:
+    from docproc_local.classifier.train import calibration_group
+
+    assert calibration_group("en/legal.txt#3~ocr1~w2", by_source=True) == "en/legal.txt#3"
+    assert calibration_group("real/laws/de/legal.txt#1~bp1", by_source=True) == "real/laws/de/legal.txt"
+    assert calibration_group("real/laws/de/legal.txt#1~bp1", by_source=False) == "real/laws/de/legal.txt#1"

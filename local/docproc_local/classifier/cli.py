@@ -43,8 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     cv.add_argument(
         "--protocol",
         action="append",
-        choices=("clean", "shifted", "language-out", "long"),
-        help="clean, shifted, language-out, long (default: all four)",
+        choices=("clean", "shifted", "language-out", "long", "source-out"),
+        help="clean, shifted, language-out, long, source-out (each real/ part held out in turn; default: all five)",
     )
     cv.add_argument(
         "--set",
