@@ -44,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "--protocol",
         action="append",
         choices=("clean", "shifted", "language-out", "long", "source-out"),
-        help="clean, shifted, language-out, long, source-out (each real/ part held out in turn; default: all five)",
+        help="clean, shifted, language-out, long, source-out (real/ files held out whole; default: all five)",
     )
     cv.add_argument(
         "--set",

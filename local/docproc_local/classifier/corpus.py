@@ -20,7 +20,7 @@ CORPUS_DIR = CLASSIFIER_DIR / "corpus"
 #: ``boilerplate/<language>.txt``: page furniture and notices that appear in documents of every domain (headers,
 #: footers, confidentiality and privacy notices, licence headers, cookie banners), for :func:`augment.furnish`.
 BOILERPLATE_DIR = CORPUS_DIR / "boilerplate"
-#: ``real/<part>/<language>/<label>.txt``: real documents from packages (see ``real/README.md``).
+#: ``real/<part>/<language>/<label>.txt``: real documents from packages (see ``classifier/corpus/README.md``).
 REAL_DIR = CORPUS_DIR / "real"
 LABELS: tuple[str, ...] = ("legal", "medical", "financial", "technical", "hr", "general")
 DOC_SEPARATOR = "---"
