@@ -186,3 +186,42 @@ def test_source_calibration_groups_keep_a_real_file_together() -> None:
     assert calibration_group("en/legal.txt#3~ocr1~w2", by_source=True) == "en/legal.txt#3"
     assert calibration_group("real/laws/de/legal.txt#1~bp1", by_source=True) == "real/laws/de/legal.txt"
     assert calibration_group("real/laws/de/legal.txt#1~bp1", by_source=False) == "real/laws/de/legal.txt#1"
+
+
+def test_language_vocabulary_gives_every_language_its_share_of_the_cap() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from docproc_local.classifier.train import shared_vocabulary
+
+    # many English texts with many frequent words; two Japanese texts: a corpus-wide cap of 6 keeps English only
+    english = [" ".join(f"w{k}" for k in range(20)) for _ in range(50)]
+    japanese = ["入院 肺炎 発熱", "入院 肺炎 咳"]
+    texts, languages = english + japanese, ["en"] * 50 + ["ja"] * 2
+    vectorizer = TfidfVectorizer(analyzer="word", token_pattern=r"(?u)\b\w+\b")
+    corpus_wide = TfidfVectorizer(analyzer="word", token_pattern=r"(?u)\b\w+\b", max_features=6).fit(texts)
+    assert not {"入院", "肺炎"} & set(corpus_wide.vocabulary_)
+
+    vocabulary = shared_vocabulary(vectorizer, texts, languages, size=6, min_df=2)
+    assert len(vocabulary) == 6 and {"入院", "肺炎"} <= set(vocabulary)  # 発熱 and 咳 are in one text: below min_df
+    assert sorted(vocabulary.values()) == list(range(6))
+    assert vocabulary == shared_vocabulary(vectorizer, texts[::-1], languages[::-1], size=6, min_df=2)
+
+
+def test_language_vocabulary_setting_fixes_the_vectorizers_and_pickles_them_once() -> None:
+    from docproc_local.classifier.train import train
+
+    examples = [
+        Example(text=f"{word} " * 5 + f"common text number {n}", label=label, language=lang, source=f"t/{lang}/{n}")
+        for n, (word, label, lang) in enumerate(
+            [("contract", "legal", "en"), ("invoice", "financial", "en"), ("契約", "legal", "ja"), ("請求", "financial", "ja")]
+            * 6
+        )
+    ]
+    hyper = replace(Hyper(), vocabulary="language", noisy_copies=0, furnished_copies=0, calibration_folds=2)
+    trained = train(examples, str, hyper, boilerplate={})
+    for _, vectorizer in trained.pipeline.named_steps["features"].transformer_list:
+        assert vectorizer.fixed_vocabulary_ and vectorizer.vocabulary is None
+    assert {"契約", "contract"} <= set(trained.pipeline.named_steps["features"].transformer_list[0][1].vocabulary_)
+    assert list(trained.pipeline.predict(["請求 請求"])) == ["financial"]
+    with pytest.raises(ValueError, match="vocabulary must be"):
+        train(examples, str, replace(hyper, vocabulary="per-script"), boilerplate={})

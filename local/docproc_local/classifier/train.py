@@ -77,6 +77,10 @@ class Hyper:
     # classifies (``inference.windows``), at most this many (evenly spaced, first and last kept), weighted so that
     # the document counts once; 0 trains on the whole (sampled) text
     training_windows: int = 4
+    # how the n-gram caps are filled: "corpus" keeps the n-grams most frequent in the whole training set (where
+    # Latin-script languages dominate); "language" fills them round-robin from each language's own ranking (by
+    # document frequency), so every language gets its share of the vocabulary
+    vocabulary: str = "corpus"
 
 
 @dataclass(frozen=True)
@@ -85,34 +89,63 @@ class Trained:
     metadata: dict[str, Any]
 
 
-def build_pipeline(hyper: Hyper, calibration_cv: Any) -> Pipeline:
-    features = FeatureUnion(
-        [
-            (
-                "words",
-                TfidfVectorizer(
-                    analyzer="word",
-                    ngram_range=(1, hyper.word_max_n),
-                    min_df=hyper.min_df,
-                    max_features=hyper.max_word_features,
-                    sublinear_tf=True,
-                    token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regex, not a password)
-                    dtype=np.float32,
-                ),
-            ),
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer=hyper.char_analyzer,
-                    ngram_range=(hyper.char_min_n, hyper.char_max_n),
-                    min_df=hyper.min_df,
-                    max_features=hyper.max_char_features,
-                    sublinear_tf=True,
-                    dtype=np.float32,
-                ),
-            ),
-        ]
-    )
+def vectorizers(hyper: Hyper) -> dict[str, TfidfVectorizer]:
+    """The word and the character n-gram vectorizers, with the corpus-wide caps."""
+    return {
+        "words": TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, hyper.word_max_n),
+            min_df=hyper.min_df,
+            max_features=hyper.max_word_features,
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regex, not a password)
+            dtype=np.float32,
+        ),
+        "chars": TfidfVectorizer(
+            analyzer=hyper.char_analyzer,
+            ngram_range=(hyper.char_min_n, hyper.char_max_n),
+            min_df=hyper.min_df,
+            max_features=hyper.max_char_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+        ),
+    }
+
+
+def shared_vocabulary(
+    vectorizer: TfidfVectorizer, texts: Sequence[str], languages: Sequence[str], size: int, min_df: int
+) -> dict[str, int]:
+    """A vocabulary of at most ``size`` n-grams filled round-robin from each language's ranking: its n-grams by how
+    many of its texts have them (at least ``min_df``; ties by the n-gram), so a language with a large alphabet or few
+    texts still gets its share. Deterministic."""
+    analyse = vectorizer.build_analyzer()
+    counts: dict[str, dict[str, int]] = {}
+    for text, language in zip(texts, languages, strict=True):
+        seen = counts.setdefault(language, {})
+        for gram in set(analyse(text)):
+            seen[gram] = seen.get(gram, 0) + 1
+    rankings = [
+        sorted((g for g, n in grams.items() if n >= min_df), key=lambda g, grams=grams: (-grams[g], g))
+        for _, grams in sorted(counts.items())
+    ]
+    chosen: dict[str, None] = {}
+    for rank in range(max((len(r) for r in rankings), default=0)):
+        for ranking in rankings:
+            if rank < len(ranking):
+                chosen.setdefault(ranking[rank])
+                if len(chosen) >= size:
+                    return {gram: i for i, gram in enumerate(sorted(chosen))}
+    return {gram: i for i, gram in enumerate(sorted(chosen))}
+
+
+def build_pipeline(
+    hyper: Hyper, calibration_cv: Any, vocabularies: dict[str, dict[str, int]] | None = None
+) -> Pipeline:
+    """The pipeline to fit; ``vocabularies`` (from :func:`shared_vocabulary`) fix the vectorizers' n-grams."""
+    parts = vectorizers(hyper)
+    for name, vocabulary in (vocabularies or {}).items():
+        parts[name].set_params(vocabulary=vocabulary, max_features=None, min_df=1)
+    features = FeatureUnion(list(parts.items()))
     if hyper.model == "logreg":
         linear: Any = LogisticRegression(C=hyper.c, class_weight="balanced", max_iter=2000, random_state=0)
     else:
@@ -172,7 +205,16 @@ def train(
         folds = document_folds(keys, labels, hyper.calibration_folds)
     else:
         folds = language_folds(languages, labels, hyper.calibration_folds)
-    pipeline = build_pipeline(hyper, folds)
+    vocabularies = None
+    if hyper.vocabulary == "language":
+        sizes = {"words": hyper.max_word_features, "chars": hyper.max_char_features}
+        vocabularies = {
+            name: shared_vocabulary(vectorizer, texts, languages, sizes[name], hyper.min_df)
+            for name, vectorizer in vectorizers(hyper).items()
+        }
+    elif hyper.vocabulary != "corpus":
+        raise ValueError(f"vocabulary must be 'corpus' or 'language', not {hyper.vocabulary!r}")
+    pipeline = build_pipeline(hyper, folds, vocabularies)
     pipeline.fit(texts, labels, classifier__sample_weight=weights)
     _drop_stop_words(pipeline)
     seconds = time.perf_counter() - started
@@ -246,3 +288,4 @@ def _drop_stop_words(pipeline: Pipeline) -> None:
     for _, vectorizer in pipeline.named_steps["features"].transformer_list:
         if hasattr(vectorizer, "stop_words_"):
             del vectorizer.stop_words_
+        vectorizer.vocabulary = None  # a fixed vocabulary is also in vocabulary_: do not pickle it twice
