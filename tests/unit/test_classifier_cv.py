@@ -213,7 +213,12 @@ def test_language_vocabulary_setting_fixes_the_vectorizers_and_pickles_them_once
     examples = [
         Example(text=f"{word} " * 5 + f"common text number {n}", label=label, language=lang, source=f"t/{lang}/{n}")
         for n, (word, label, lang) in enumerate(
-            [("contract", "legal", "en"), ("invoice", "financial", "en"), ("契約", "legal", "ja"), ("請求", "financial", "ja")]
+            [
+                ("contract", "legal", "en"),
+                ("invoice", "financial", "en"),
+                ("契約", "legal", "ja"),
+                ("請求", "financial", "ja"),
+            ]
             * 6
         )
     ]
