@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import sklearn
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -118,24 +118,24 @@ def shared_vocabulary(
     """A vocabulary of at most ``size`` n-grams filled round-robin from each language's ranking: its n-grams by how
     many of its texts have them (at least ``min_df``; ties by the n-gram), so a language with a large alphabet or few
     texts still gets its share. Deterministic."""
-    analyse = vectorizer.build_analyzer()
-    counts: dict[str, dict[str, int]] = {}
-    for text, language in zip(texts, languages, strict=True):
-        seen = counts.setdefault(language, {})
-        for gram in set(analyse(text)):
-            seen[gram] = seen.get(gram, 0) + 1
-    rankings = [
-        sorted((g for g, n in grams.items() if n >= min_df), key=lambda g, grams=grams: (-grams[g], g))
-        for _, grams in sorted(counts.items())
-    ]
+    rankings = []
+    for language in sorted(set(languages)):
+        own = [text for text, lang in zip(texts, languages, strict=True) if lang == language]
+        # document frequencies by scikit-learn's own counting over the vectorizer's analyzer
+        counter = CountVectorizer(analyzer=vectorizer.build_analyzer(), binary=True, min_df=min(min_df, len(own)))
+        try:
+            counts = counter.fit_transform(own)
+        except ValueError:  # no n-gram at all in this language's texts, or none in min_df of them
+            continue
+        df = np.asarray(counts.sum(axis=0)).ravel()
+        grams = counter.get_feature_names_out()[df >= min_df]  # sorted by n-gram: a stable sort breaks ties by it
+        rankings.append([str(g) for g in grams[np.argsort(-df[df >= min_df], kind="stable")]])
     chosen: dict[str, None] = {}
     for rank in range(max((len(r) for r in rankings), default=0)):
-        for ranking in rankings:
-            if rank < len(ranking):
-                chosen.setdefault(ranking[rank])
-                if len(chosen) >= size:
-                    return {gram: i for i, gram in enumerate(sorted(chosen))}
-    return {gram: i for i, gram in enumerate(sorted(chosen))}
+        if len(chosen) >= size:
+            break
+        chosen.update((ranking[rank], None) for ranking in rankings if rank < len(ranking))
+    return {gram: i for i, gram in enumerate(sorted(chosen)[:size])}
 
 
 def build_pipeline(
