@@ -206,6 +206,11 @@ def test_language_vocabulary_gives_every_language_its_share_of_the_cap() -> None
     assert sorted(vocabulary.values()) == list(range(6))
     assert vocabulary == shared_vocabulary(vectorizer, texts[::-1], languages[::-1], size=6, min_df=2)
 
+    # a cap reached within a round keeps the better-ranked n-grams, not the alphabetically first
+    texts = ["zz aa", "zz aa", "zz", "yy bb", "yy bb", "yy"]
+    cut = shared_vocabulary(vectorizer, texts, ["en"] * 3 + ["de"] * 3, size=3, min_df=2)
+    assert set(cut) == {"zz", "yy", "aa"} or set(cut) == {"zz", "yy", "bb"}
+
 
 def test_language_vocabulary_setting_fixes_the_vectorizers_and_pickles_them_once() -> None:
     from docproc_local.classifier.train import train

@@ -135,7 +135,7 @@ def shared_vocabulary(
         if len(chosen) >= size:
             break
         chosen.update((ranking[rank], None) for ranking in rankings if rank < len(ranking))
-    return {gram: i for i, gram in enumerate(sorted(chosen)[:size])}
+    return {gram: i for i, gram in enumerate(sorted(list(chosen)[:size]))}  # the first size chosen, by rank
 
 
 def build_pipeline(
